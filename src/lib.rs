@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms, unreachable_pub)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod client;
+mod error;
+pub mod generated;
+mod model;
+mod pagination;
+
+pub use client::{
+    API_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_PER_PAGE, DEFAULT_TIMEOUT, MAX_PER_PAGE, TOKEN_ENV_VARS,
+};
+pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
+pub use model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot, SnapshotType};
+pub use pagination::{ListDropletSnapshots, ListSnapshots, Page};

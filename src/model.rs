@@ -1,0 +1,276 @@
+//! The public types of the two listings.
+//!
+//! The generated client decodes straight into these types (see `build.rs`):
+//! they stand in for the fragment's `droplet_snapshot`, `snapshot`,
+//! `snapshot_type` and `resource_type` schemas.
+//!
+//! Every struct is `#[non_exhaustive]`, so a field that DigitalOcean adds
+//! later can be added here without breaking anyone, and every enum keeps a
+//! value it does not know in an `Unknown` variant instead of failing the
+//! whole page.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Declares a string enum that survives values the crate does not know yet:
+/// known strings become their named variant, anything else is kept verbatim
+/// in `Unknown` and serialized back exactly as it came.
+macro_rules! open_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident => $wire:literal, )+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vmeta])* $variant, )+
+            /// A value this version of the crate does not know, kept verbatim.
+            ///
+            /// Build values with [`FromStr`] or [`From<&str>`], which map
+            /// known strings to their named variant; matching on the string
+            /// inside `Unknown` is fragile, since a later version of the
+            /// crate may give it a variant of its own.
+            Unknown(String),
+        }
+
+        impl $name {
+            /// The values this version of the crate knows, as sent on the wire.
+            pub const KNOWN: &'static [&'static str] = &[$($wire),+];
+
+            /// The value as sent on the wire.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )+
+                    Self::Unknown(other) => other,
+                }
+            }
+
+            /// Whether this is one of the values this version of the crate knows.
+            pub fn is_known(&self) -> bool {
+                !matches!(self, Self::Unknown(_))
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(value: &str) -> Self {
+                match value {
+                    $( $wire => Self::$variant, )+
+                    other => Self::Unknown(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(value: String) -> Self {
+                match value.as_str() {
+                    $( $wire => Self::$variant, )+
+                    _ => Self::Unknown(value),
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = std::convert::Infallible;
+
+            /// Never fails: an unknown string becomes `Unknown`. Use
+            /// [`Self::is_known`] to reject values in user input.
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                Ok(Self::from(value))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct Visitor;
+                impl serde::de::Visitor<'_> for Visitor {
+                    type Value = $name;
+                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                        f.write_str("a string")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<$name, E> {
+                        Ok($name::from(value))
+                    }
+                    fn visit_string<E: serde::de::Error>(self, value: String) -> Result<$name, E> {
+                        Ok($name::from(value))
+                    }
+                }
+                deserializer.deserialize_str(Visitor)
+            }
+        }
+
+        #[cfg(feature = "schemars")]
+        impl schemars::JsonSchema for $name {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($name).into()
+            }
+
+            /// Any string: the known values are listed in the first branch,
+            /// the second keeps the type open to values added later.
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                schemars::json_schema!({
+                    "anyOf": [
+                        { "type": "string", "enum": [$($wire),+] },
+                        { "type": "string" }
+                    ]
+                })
+            }
+        }
+    };
+}
+
+open_enum! {
+    /// Whether a droplet image is a snapshot a user took or a backup
+    /// DigitalOcean made (the `type` field of a [`DropletSnapshot`]).
+    ///
+    /// ```
+    /// use digitalocean_snapshots::SnapshotType;
+    ///
+    /// assert_eq!("backup".parse::<SnapshotType>().unwrap(), SnapshotType::Backup);
+    /// let new: SnapshotType = "replica".into();
+    /// assert_eq!(new, SnapshotType::Unknown("replica".into()));
+    /// assert_eq!(new.to_string(), "replica");
+    /// ```
+    pub enum SnapshotType {
+        /// A snapshot taken on request (`"snapshot"`).
+        Snapshot => "snapshot",
+        /// A backup made automatically (`"backup"`).
+        Backup => "backup",
+    }
+}
+
+open_enum! {
+    /// The kind of resource a snapshot was taken from (the `resource_type`
+    /// field of a [`Snapshot`], and the filter of the account listing).
+    ///
+    /// ```
+    /// use digitalocean_snapshots::ResourceType;
+    ///
+    /// assert_eq!("volume".parse::<ResourceType>().unwrap(), ResourceType::Volume);
+    /// assert!(!ResourceType::from("kubernetes").is_known());
+    /// ```
+    pub enum ResourceType {
+        /// A droplet (`"droplet"`).
+        Droplet => "droplet",
+        /// A block storage volume (`"volume"`).
+        Volume => "volume",
+    }
+}
+
+/// A snapshot or backup of one droplet, as listed by
+/// `GET /v2/droplets/{droplet_id}/snapshots`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct DropletSnapshot {
+    /// The identifier of the snapshot or backup (an integer on this endpoint;
+    /// the account listing gives the same snapshot a string id).
+    pub id: u64,
+    /// A human-readable name.
+    pub name: String,
+    /// When the snapshot was created.
+    pub created_at: DateTime<Utc>,
+    /// Slugs of the regions the snapshot is available in; may be empty.
+    pub regions: Vec<String>,
+    /// The minimum disk size in GB needed to use the snapshot.
+    pub min_disk_size: u64,
+    /// The billable size in gigabytes, with full precision.
+    pub size_gigabytes: f64,
+    /// Snapshot or backup (the `type` field on the wire).
+    #[serde(rename = "type")]
+    pub kind: SnapshotType,
+}
+
+/// A snapshot of a droplet or a volume, as listed by `GET /v2/snapshots`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
+#[non_exhaustive]
+pub struct Snapshot {
+    /// The identifier of the snapshot: a numeric string for droplet
+    /// snapshots, a UUID for volume snapshots.
+    pub id: String,
+    /// A human-readable name.
+    pub name: String,
+    /// When the snapshot was created.
+    pub created_at: DateTime<Utc>,
+    /// Slugs of the regions the snapshot is available in; may be empty.
+    pub regions: Vec<String>,
+    /// The identifier of the droplet or volume the snapshot was taken from.
+    pub resource_id: String,
+    /// Whether the snapshot was taken from a droplet or a volume.
+    pub resource_type: ResourceType,
+    /// The minimum disk size in GB needed to use the snapshot.
+    pub min_disk_size: u64,
+    /// The billable size in gigabytes, with full precision.
+    pub size_gigabytes: f64,
+    /// The snapshot's tags. `None` when the server sends `null` (a real
+    /// answer: no tags), or leaves the field out, as it may for a token
+    /// without the `tag:read` scope.
+    #[serde(default)]
+    #[cfg_attr(feature = "schemars", schemars(required))]
+    pub tags: Option<Vec<String>>,
+}
+
+/// Links to neighbouring pages, as the server sent them.
+///
+/// They are hints: the pagination of this crate builds every request from
+/// the client's own base URL, path and parameters and never follows them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PageLinks {
+    /// The first page.
+    pub first: Option<String>,
+    /// The previous page.
+    pub prev: Option<String>,
+    /// The next page; absent on the last page.
+    pub next: Option<String>,
+    /// The last page; absent on the last page.
+    pub last: Option<String>,
+}
+
+/// The rate-limit state the server reported with a response.
+///
+/// DigitalOcean allows 5,000 requests per hour and 250 per minute per
+/// token. Proxies may strip the headers, so every response may lack it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct RateLimit {
+    /// Requests allowed per hour (`ratelimit-limit`).
+    pub limit: u64,
+    /// Requests left in the current hour (`ratelimit-remaining`).
+    pub remaining: u64,
+    /// When the hourly window refills (`ratelimit-reset`, Unix seconds).
+    pub reset: DateTime<Utc>,
+}
+
+impl RateLimit {
+    /// Reads the three `ratelimit-*` headers; `None` unless all three are
+    /// present and well-formed.
+    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Self> {
+        let number =
+            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+        let reset = i64::try_from(number("ratelimit-reset")?).ok()?;
+        Some(Self {
+            limit: number("ratelimit-limit")?,
+            remaining: number("ratelimit-remaining")?,
+            reset: DateTime::from_timestamp(reset, 0)?,
+        })
+    }
+}
