@@ -1,0 +1,366 @@
+//! Deterministic seeded data, rendered to JSON once.
+//!
+//! Everything here derives from the seed with ChaCha8, whose output is fixed
+//! by its specification, so a seed gives the same data on every machine and
+//! every version of `rand`.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+const REGIONS: &[&str] = &[
+    "nyc1", "nyc3", "sfo2", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1", "blr1", "syd1",
+];
+const TAGS: &[&str] = &[
+    "web",
+    "db",
+    "env:prod",
+    "env:staging",
+    "k8s",
+    "team:data",
+    "backup-policy:weekly",
+];
+const DROPLET_ROLES: &[&str] = &["web", "db", "worker", "cache", "lb", "build", "vpn"];
+const MIN_DISK_SIZES: &[u64] = &[10, 25, 50, 60, 80, 100, 160, 320];
+
+/// 2019-01-01T00:00:00Z and 2026-11-01T00:00:00Z: the span `created_at`
+/// values are drawn from (fixed, so data does not depend on today).
+const EPOCH_START: i64 = 1_546_300_800;
+const EPOCH_END: i64 = 1_793_491_200;
+
+/// What a listing item is, for the `resource_type` filter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Droplet,
+    Volume,
+    /// A value the API might add later; only in the unfiltered listing.
+    Other,
+}
+
+/// One item, rendered once.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub(crate) json: Box<str>,
+    pub(crate) kind: Kind,
+    /// The id as the listing shows it (without quotes).
+    pub(crate) id: String,
+}
+
+/// How much and what kind of data to generate.
+#[derive(Clone, Debug)]
+pub(crate) struct DataConfig {
+    pub(crate) seed: u64,
+    pub(crate) snapshots: usize,
+    pub(crate) droplets: Vec<(u64, usize, usize)>,
+    pub(crate) unknown_values: f64,
+    pub(crate) extra_fields: bool,
+}
+
+/// The whole dataset.
+#[derive(Debug)]
+pub(crate) struct Dataset {
+    /// Every account snapshot, in listing order.
+    pub(crate) account: Vec<Item>,
+    /// Droplet id -> its snapshots and backups, in listing order.
+    pub(crate) droplets: BTreeMap<u64, Vec<Item>>,
+    rng: ChaCha8Rng,
+    config: DataConfig,
+    next_droplet_snapshot_id: u64,
+}
+
+struct Raw {
+    created: i64,
+    droplet: Option<u64>,
+    account: Option<Value>,
+    droplet_item: Option<Value>,
+}
+
+impl Dataset {
+    pub(crate) fn generate(config: DataConfig) -> Self {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let mut next_id: u64 = 6_372_321;
+        let mut raws: Vec<Raw> = Vec::new();
+
+        // 60% droplet snapshots spread over droplets, 40% volume snapshots.
+        let droplet_share = config.snapshots * 3 / 5;
+        let volume_share = config.snapshots - droplet_share;
+        let droplet_count = (droplet_share / 3).max(1);
+        let mut generated_droplets: Vec<(u64, String)> = (0..droplet_count)
+            .map(|i| {
+                let id = 100_000_000 + rng.random_range(0..900_000_000u64);
+                let role = DROPLET_ROLES[rng.random_range(0..DROPLET_ROLES.len())];
+                (id, format!("{role}-{:02}", i + 1))
+            })
+            .collect();
+        generated_droplets.sort_unstable();
+        generated_droplets.dedup_by_key(|(id, _)| *id);
+
+        let mut per_droplet: BTreeMap<u64, (String, usize, usize)> = BTreeMap::new();
+        for (id, name) in &generated_droplets {
+            per_droplet.insert(*id, (name.clone(), 0, rng.random_range(0..=4)));
+        }
+        for _ in 0..droplet_share {
+            let (id, _) = &generated_droplets[rng.random_range(0..generated_droplets.len())];
+            if let Some(entry) = per_droplet.get_mut(id) {
+                entry.1 += 1;
+            }
+        }
+        for (i, (id, snapshots, backups)) in config.droplets.iter().enumerate() {
+            per_droplet.insert(*id, (format!("fixture-{:02}", i + 1), *snapshots, *backups));
+        }
+
+        for (droplet_id, (name, snapshots, backups)) in &per_droplet {
+            for n in 0..snapshots + backups {
+                let is_backup = n >= *snapshots;
+                next_id += rng.random_range(1..=997);
+                let (account, droplet_item, created) =
+                    droplet_snapshot(&mut rng, &config, next_id, *droplet_id, name, is_backup);
+                raws.push(Raw {
+                    created,
+                    droplet: Some(*droplet_id),
+                    account,
+                    droplet_item: Some(droplet_item),
+                });
+            }
+        }
+
+        let volume_count = (volume_share / 4).max(1);
+        let volumes: Vec<(String, String)> = (0..volume_count)
+            .map(|i| (uuid(&mut rng), format!("pvc-{:03}", i + 1)))
+            .collect();
+        for _ in 0..volume_share {
+            let (volume_id, volume_name) = &volumes[rng.random_range(0..volumes.len())];
+            let (value, created) = volume_snapshot(&mut rng, &config, volume_id, volume_name);
+            raws.push(Raw {
+                created,
+                droplet: None,
+                account: Some(value),
+                droplet_item: None,
+            });
+        }
+
+        // Listing order: oldest first, ties by insertion.
+        raws.sort_by_key(|r| r.created);
+        let mut account = Vec::with_capacity(config.snapshots);
+        let mut droplets: BTreeMap<u64, Vec<Item>> =
+            per_droplet.keys().map(|id| (*id, Vec::new())).collect();
+        for raw in raws {
+            if let Some(value) = raw.account {
+                account.push(render(&value));
+            }
+            if let (Some(droplet), Some(value)) = (raw.droplet, raw.droplet_item) {
+                droplets.entry(droplet).or_default().push(render(&value));
+            }
+        }
+        Self {
+            account,
+            droplets,
+            rng,
+            config,
+            next_droplet_snapshot_id: next_id,
+        }
+    }
+
+    /// Drift: `insert` new snapshots at the head of the account listing
+    /// and `delete` from just after them, as a live account would between
+    /// two page fetches.
+    pub(crate) fn drift(&mut self, insert: usize, delete: usize) {
+        for _ in 0..delete.min(self.account.len()) {
+            let at = self.rng.random_range(0..self.account.len());
+            self.account.remove(at);
+        }
+        for _ in 0..insert {
+            let value = if self.rng.random_bool(0.5) {
+                self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
+                let droplet = self.rng.random_range(100_000_000..1_000_000_000u64);
+                let (account, _, _) = droplet_snapshot(
+                    &mut self.rng,
+                    &self.config,
+                    self.next_droplet_snapshot_id,
+                    droplet,
+                    "drift",
+                    false,
+                );
+                account.unwrap_or_default()
+            } else {
+                let volume = uuid(&mut self.rng);
+                volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0
+            };
+            self.account.insert(0, render(&value));
+        }
+    }
+}
+
+fn render(value: &Value) -> Item {
+    let kind = match value.get("resource_type").and_then(Value::as_str) {
+        Some("droplet") => Kind::Droplet,
+        Some("volume") => Kind::Volume,
+        Some(_) => Kind::Other,
+        // Droplet listing items have no resource_type: they are droplets.
+        None => Kind::Droplet,
+    };
+    let id = match &value["id"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    Item {
+        json: value.to_string().into_boxed_str(),
+        kind,
+        id,
+    }
+}
+
+fn timestamp(rng: &mut ChaCha8Rng) -> (i64, String) {
+    let secs = rng.random_range(EPOCH_START..EPOCH_END);
+    let text = DateTime::<Utc>::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true);
+    (secs, text)
+}
+
+fn regions(rng: &mut ChaCha8Rng) -> Vec<&'static str> {
+    // Mostly one region, sometimes several, rarely none (being transferred).
+    let count = match rng.random_range(0..20) {
+        0 => 0,
+        1..=14 => 1,
+        15..=18 => 2,
+        _ => 3,
+    };
+    let mut picked: Vec<&str> = Vec::with_capacity(count);
+    while picked.len() < count {
+        let region = REGIONS[rng.random_range(0..REGIONS.len())];
+        if !picked.contains(&region) {
+            picked.push(region);
+        }
+    }
+    picked
+}
+
+fn tags(rng: &mut ChaCha8Rng) -> Value {
+    match rng.random_range(0..10) {
+        0 | 1 => Value::Null,
+        2..=4 => json!([]),
+        _ => {
+            let count = rng.random_range(1..=3);
+            let mut picked: Vec<&str> = Vec::new();
+            while picked.len() < count {
+                let tag = TAGS[rng.random_range(0..TAGS.len())];
+                if !picked.contains(&tag) {
+                    picked.push(tag);
+                }
+            }
+            json!(picked)
+        }
+    }
+}
+
+/// A size in GB with up to four decimals, e.g. 0.1008 or 41.57.
+fn size(rng: &mut ChaCha8Rng, max_gb: u64) -> f64 {
+    let ten_thousandths = rng.random_range(1..=max_gb * 10_000);
+    let decimals = rng.random_range(0..=4u32);
+    let unit = 10u64.pow(4 - decimals);
+    let rounded = (ten_thousandths / unit).max(1) * unit;
+    rounded as f64 / 10_000.0
+}
+
+fn uuid(rng: &mut ChaCha8Rng) -> String {
+    let bytes: [u8; 16] = rng.random();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .hyphenated()
+        .to_string()
+}
+
+fn extra_fields(value: &mut Value, config: &DataConfig) {
+    if config.extra_fields
+        && let Value::Object(map) = value
+    {
+        map.insert("encrypted".into(), json!(false));
+        map.insert(
+            "x_sandbox_future_field".into(),
+            json!({ "nested": [1, 2, 3], "note": "a field this SDK does not know" }),
+        );
+    }
+}
+
+/// Returns the item for the account listing (snapshots only, not
+/// backups), the item for the droplet listing, and the creation time.
+fn droplet_snapshot(
+    rng: &mut ChaCha8Rng,
+    config: &DataConfig,
+    id: u64,
+    droplet_id: u64,
+    droplet_name: &str,
+    is_backup: bool,
+) -> (Option<Value>, Value, i64) {
+    let (created, created_at) = timestamp(rng);
+    let name = if is_backup {
+        format!("{droplet_name} {}", &created_at[..10])
+    } else {
+        format!(
+            "{droplet_name}-{}",
+            created * 1000 + rng.random_range(0..1000)
+        )
+    };
+    let regions = regions(rng);
+    let min_disk_size = MIN_DISK_SIZES[rng.random_range(0..MIN_DISK_SIZES.len())];
+    let size_gigabytes = size(rng, min_disk_size);
+    let unknown = rng.random_bool(config.unknown_values.clamp(0.0, 1.0));
+    let kind = match (unknown, is_backup) {
+        (true, _) => "replica",
+        (false, true) => "backup",
+        (false, false) => "snapshot",
+    };
+    let mut droplet_item = json!({
+        "id": id,
+        "name": name,
+        "created_at": created_at,
+        "regions": regions,
+        "min_disk_size": min_disk_size,
+        "size_gigabytes": size_gigabytes,
+        "type": kind,
+    });
+    extra_fields(&mut droplet_item, config);
+    let account = (!is_backup).then(|| {
+        let mut value = json!({
+            "id": id.to_string(),
+            "name": name,
+            "created_at": created_at,
+            "regions": regions,
+            "resource_id": droplet_id.to_string(),
+            "resource_type": if unknown { "kubernetes_node" } else { "droplet" },
+            "min_disk_size": min_disk_size,
+            "size_gigabytes": size_gigabytes,
+            "tags": tags(rng),
+        });
+        extra_fields(&mut value, config);
+        value
+    });
+    (account, droplet_item, created)
+}
+
+fn volume_snapshot(
+    rng: &mut ChaCha8Rng,
+    config: &DataConfig,
+    volume_id: &str,
+    volume_name: &str,
+) -> (Value, i64) {
+    let (created, created_at) = timestamp(rng);
+    let min_disk_size = rng.random_range(1..=500u64);
+    let mut value = json!({
+        "id": uuid(rng),
+        "name": format!("{volume_name}-{}", created * 1000 + rng.random_range(0..1000)),
+        "created_at": created_at,
+        "regions": regions(rng),
+        "resource_id": volume_id,
+        "resource_type": "volume",
+        "min_disk_size": min_disk_size,
+        "size_gigabytes": size(rng, min_disk_size),
+        "tags": tags(rng),
+    });
+    extra_fields(&mut value, config);
+    (value, created)
+}

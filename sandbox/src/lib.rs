@@ -1,0 +1,464 @@
+//! A fake DigitalOcean API server for the two snapshot listings,
+//! `GET /v2/droplets/{droplet_id}/snapshots` and `GET /v2/snapshots`.
+//!
+//! It knows the API only from the OpenAPI fragment `openapi/snapshots.yaml`
+//! and the recorded facts about the real service, never from an SDK's
+//! types, so a client tested against it is checked against the API rather
+//! than against a mirror of itself.
+//!
+//! - Seeded, deterministic data: droplets with snapshots and backups,
+//!   volume snapshots, regions, tags (some `null`), fractional sizes,
+//!   `created_at` spread over years.
+//! - Both endpoints as the real API answers them: envelope, absolute page
+//!   links, `meta.total`, the `resource_type` filter, 401/404/400 error
+//!   bodies, rate-limit headers and 429s from per-token budgets.
+//! - Reproducible faults: latency, 500/502/503 answers, truncated bodies,
+//!   periodic 429s, drift between pages, a `next` link to another host,
+//!   unknown enum values and extra fields.
+//! - Statistics for assertions: requests served, by status, the most
+//!   requests in flight at once, and a log of what was asked.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use digitalocean_sandbox::Sandbox;
+//!
+//! let sandbox = Sandbox::builder().snapshots(500).seed(7).start().await?;
+//! let url = format!("{}/v2/snapshots?per_page=200", sandbox.base_url());
+//! // ... point the client under test at `sandbox.base_url()`,
+//! // with the token `sandbox.token()` ...
+//! assert_eq!(sandbox.account_snapshot_ids(None).len(), 500);
+//! # let _ = url;
+//! # Ok(())
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod data;
+mod server;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use data::{DataConfig, Dataset};
+
+/// The token the sandbox requires unless told otherwise.
+pub const DEFAULT_TOKEN: &str = "sandbox-token";
+
+/// The rate limits of DigitalOcean: 5,000 requests per hour and 250 per
+/// minute, per token. Windows are configurable so tests can see a reset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Requests allowed per hourly window (`ratelimit-limit`).
+    pub per_hour: u64,
+    /// Requests allowed per minute window (a burst over it gets a 429).
+    pub per_minute: u64,
+    /// The length of the "hourly" window.
+    pub hour: Duration,
+    /// The length of the "minute" window.
+    pub minute: Duration,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        Self {
+            per_hour: 5_000,
+            per_minute: 250,
+            hour: Duration::from_secs(3_600),
+            minute: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RateLimits {
+    /// Budgets so large that nothing is ever limited (headers still sent).
+    pub fn unlimited() -> Self {
+        Self {
+            per_hour: u64::MAX / 2,
+            per_minute: u64::MAX / 2,
+            ..Self::default()
+        }
+    }
+}
+
+/// Faults to inject. Each is off by default; random ones are drawn from
+/// the seed and the request's sequence number, so the same sequence of
+/// requests meets the same faults.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Fixed latency added to every answer.
+    pub latency: Duration,
+    /// Extra latency, uniform in `0..=jitter`, added to every answer.
+    pub jitter: Duration,
+    /// Fraction of requests answered `500` with a JSON error body.
+    pub error_500: f64,
+    /// Fraction answered `502` with an HTML page, as a gateway would.
+    pub error_502: f64,
+    /// Fraction answered `503` with an empty body.
+    pub error_503: f64,
+    /// Fraction of `200` answers whose body is cut off mid-way (the
+    /// connection is aborted after half the body).
+    pub truncated: f64,
+    /// Every k-th request is answered `429` with `retry-after`.
+    pub every_kth_429: Option<u64>,
+    /// The `retry-after` seconds sent with those 429s. Default 1 when 0.
+    pub retry_after_secs: u64,
+    /// Drift: after each page served from the account listing, this many
+    /// new snapshots are inserted at its head ...
+    pub drift_insert: usize,
+    /// ... and this many are deleted at random.
+    pub drift_delete: usize,
+    /// When set, every `next` link points at this base URL instead of the
+    /// sandbox itself (e.g. `http://127.0.0.1:9999`): a client that follows
+    /// links blindly would send its token there.
+    pub foreign_next_link: Option<String>,
+}
+
+/// Configures and starts a [`Sandbox`].
+#[derive(Clone, Debug)]
+#[must_use = "call start() to run the sandbox"]
+pub struct SandboxBuilder {
+    seed: u64,
+    snapshots: usize,
+    droplets: Vec<(u64, usize, usize)>,
+    token: Option<String>,
+    rate_limits: RateLimits,
+    faults: Faults,
+    unknown_values: f64,
+    extra_fields: bool,
+    addr: SocketAddr,
+}
+
+impl Default for SandboxBuilder {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            snapshots: 100,
+            droplets: Vec::new(),
+            token: Some(DEFAULT_TOKEN.to_owned()),
+            rate_limits: RateLimits::default(),
+            faults: Faults::default(),
+            unknown_values: 0.0,
+            extra_fields: false,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        }
+    }
+}
+
+impl SandboxBuilder {
+    /// The seed all data and random faults derive from. Default 1.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// How many account snapshots to generate (about 60% of droplets, 40%
+    /// of volumes). Default 100. Droplets added with
+    /// [`droplet`](Self::droplet) come on top.
+    pub fn snapshots(mut self, count: usize) -> Self {
+        self.snapshots = count;
+        self
+    }
+
+    /// Adds a droplet with exactly `snapshots` snapshots (also listed in the
+    /// account listing) and `backups` backups (listed only under the
+    /// droplet).
+    pub fn droplet(mut self, id: u64, snapshots: usize, backups: usize) -> Self {
+        self.droplets.push((id, snapshots, backups));
+        self
+    }
+
+    /// The bearer token requests must carry; `None` accepts any non-empty
+    /// bearer token. Default [`DEFAULT_TOKEN`].
+    pub fn token(mut self, token: Option<impl Into<String>>) -> Self {
+        self.token = token.map(Into::into);
+        self
+    }
+
+    /// Rate-limit budgets and windows. Default: DigitalOcean's.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    /// Faults to inject.
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Fixed latency per answer (a shortcut for [`Faults::latency`]).
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.faults.latency = latency;
+        self
+    }
+
+    /// Fraction of items that carry enum values the API may add later
+    /// (`type: "replica"`, `resource_type: "kubernetes_node"`).
+    pub fn unknown_values(mut self, fraction: f64) -> Self {
+        self.unknown_values = fraction;
+        self
+    }
+
+    /// Adds fields the API may add later to every item.
+    pub fn extra_fields(mut self, on: bool) -> Self {
+        self.extra_fields = on;
+        self
+    }
+
+    /// The address to listen on. Default `127.0.0.1:0` (a free port).
+    pub fn addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        self
+    }
+
+    /// Generates the data, binds, and serves in the background on the
+    /// current tokio runtime until the returned [`Sandbox`] is dropped or
+    /// shut down.
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound.
+    pub async fn start(self) -> std::io::Result<Sandbox> {
+        let dataset = Dataset::generate(DataConfig {
+            seed: self.seed,
+            snapshots: self.snapshots,
+            droplets: self.droplets.clone(),
+            unknown_values: self.unknown_values,
+            extra_fields: self.extra_fields,
+        });
+        let listener = tokio::net::TcpListener::bind(self.addr).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            base_url: format!("http://{addr}"),
+            seed: self.seed,
+            token: self.token,
+            rate_limits: self.rate_limits,
+            faults: self.faults,
+            data: RwLock::new(dataset),
+            stats: StatsInner::default(),
+            budgets: Mutex::new(BTreeMap::new()),
+        });
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));
+        Ok(Sandbox {
+            shared,
+            addr,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+}
+
+/// A running fake server. Dropping it stops the server.
+#[derive(Debug)]
+pub struct Sandbox {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) seed: u64,
+    pub(crate) token: Option<String>,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) faults: Faults,
+    pub(crate) data: RwLock<Dataset>,
+    pub(crate) stats: StatsInner,
+    pub(crate) budgets: Mutex<BTreeMap<String, server::Budget>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct StatsInner {
+    pub(crate) requests: AtomicU64,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) max_in_flight: AtomicUsize,
+    pub(crate) by_status: Mutex<BTreeMap<u16, u64>>,
+    pub(crate) log: Mutex<Vec<RecordedRequest>>,
+}
+
+/// At most this many requests are kept in the log.
+const LOG_LIMIT: usize = 100_000;
+
+impl StatsInner {
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        if let Ok(mut by_status) = self.by_status.lock() {
+            *by_status.entry(request.status).or_default() += 1;
+        }
+        if let Ok(mut log) = self.log.lock()
+            && log.len() < LOG_LIMIT
+        {
+            log.push(request);
+        }
+    }
+}
+
+/// One request as the sandbox saw it (never with its token).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// The sequence number, from 1.
+    pub seq: u64,
+    /// The path, e.g. `/v2/snapshots`.
+    pub path: String,
+    /// The raw query string, e.g. `page=2&per_page=200`.
+    pub query: String,
+    /// Whether an `Authorization: Bearer` header was present.
+    pub authorized: bool,
+    /// The status it was answered with.
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The value of one query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// Counters for assertions.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Requests received.
+    pub requests: u64,
+    /// Requests answered, by status.
+    pub by_status: BTreeMap<u16, u64>,
+    /// The most requests in flight at once (latency included).
+    pub max_in_flight: usize,
+}
+
+impl Stats {
+    /// Requests answered with this status.
+    pub fn status(&self, status: u16) -> u64 {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+}
+
+impl Sandbox {
+    /// A builder with the defaults: seed 1, 100 snapshots, token
+    /// [`DEFAULT_TOKEN`], DigitalOcean's rate limits, no faults.
+    pub fn builder() -> SandboxBuilder {
+        SandboxBuilder::default()
+    }
+
+    /// The base URL to give a client, e.g. `http://127.0.0.1:43121`.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The token it requires, or `None` when any bearer token is accepted.
+    pub fn token(&self) -> Option<&str> {
+        self.shared.token.as_deref()
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        let stats = &self.shared.stats;
+        Stats {
+            requests: stats.requests.load(Ordering::SeqCst),
+            by_status: stats
+                .by_status
+                .lock()
+                .map(|m| m.clone())
+                .unwrap_or_default(),
+            max_in_flight: stats.max_in_flight.load(Ordering::SeqCst),
+        }
+    }
+
+    /// The requests received so far, oldest first (the first 100,000).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared
+            .stats
+            .log
+            .lock()
+            .map(|log| log.clone())
+            .unwrap_or_default()
+    }
+
+    /// Resets the counters, the request log and the rate-limit budgets.
+    pub fn reset_stats(&self) {
+        let stats = &self.shared.stats;
+        stats.requests.store(0, Ordering::SeqCst);
+        stats.max_in_flight.store(0, Ordering::SeqCst);
+        if let Ok(mut m) = stats.by_status.lock() {
+            m.clear();
+        }
+        if let Ok(mut log) = stats.log.lock() {
+            log.clear();
+        }
+        if let Ok(mut budgets) = self.shared.budgets.lock() {
+            budgets.clear();
+        }
+    }
+
+    /// The ids of the account listing as it stands, in listing order;
+    /// `Some("droplet")` or `Some("volume")` filters like `resource_type`.
+    pub fn account_snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
+        let Ok(data) = self.shared.data.read() else {
+            return Vec::new();
+        };
+        let wanted = resource_type.map(server::parse_kind);
+        data.account
+            .iter()
+            .filter(|item| wanted.is_none_or(|w| w == Some(item.kind)))
+            .map(|item| item.id.clone())
+            .collect()
+    }
+
+    /// The ids of one droplet's snapshots and backups, in listing order;
+    /// `None` for a droplet the sandbox does not have.
+    pub fn droplet_snapshot_ids(&self, droplet_id: u64) -> Option<Vec<u64>> {
+        let data = self.shared.data.read().ok()?;
+        let items = data.droplets.get(&droplet_id)?;
+        Some(items.iter().filter_map(|i| i.id.parse().ok()).collect())
+    }
+
+    /// The droplets the sandbox has, by id.
+    pub fn droplet_ids(&self) -> Vec<u64> {
+        self.shared
+            .data
+            .read()
+            .map(|d| d.droplets.keys().copied().collect())
+            .unwrap_or_default()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, and
+    /// waits for the server task.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            // Nobody can await here; the graceful stop above ends the task
+            // once requests in flight are answered.
+            drop(task);
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! `digitalocean-sandbox`: serve the fake API until interrupted.
+//!
+//! ```text
+//! cargo run -p digitalocean-sandbox -- --port 8080 --snapshots 10000
+//! curl -H 'Authorization: Bearer sandbox-token' 'http://127.0.0.1:8080/v2/snapshots?per_page=2'
+//! ```
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use clap::Parser;
+use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
+
+/// A fake DigitalOcean API for the snapshot listings, with seeded data,
+/// rate limits and reproducible faults.
+#[derive(Debug, Parser)]
+#[command(version)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Account snapshots to generate.
+    #[arg(long, default_value_t = 100)]
+    snapshots: usize,
+    /// Seed of the data and of the random faults.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Add a droplet: ID:SNAPSHOTS:BACKUPS (repeatable).
+    #[arg(long = "droplet", value_parser = parse_droplet)]
+    droplets: Vec<(u64, usize, usize)>,
+    /// Bearer token to require.
+    #[arg(long, default_value = digitalocean_sandbox::DEFAULT_TOKEN, conflicts_with = "any_token")]
+    token: String,
+    /// Accept any bearer token.
+    #[arg(long)]
+    any_token: bool,
+    /// Requests per hour per token.
+    #[arg(long, default_value_t = 5_000)]
+    per_hour: u64,
+    /// Requests per minute per token.
+    #[arg(long, default_value_t = 250)]
+    per_minute: u64,
+    /// Fixed latency per answer, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Extra random latency, up to this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Fraction of requests answered 500 (JSON).
+    #[arg(long, default_value_t = 0.0)]
+    error_500: f64,
+    /// Fraction answered 502 (HTML).
+    #[arg(long, default_value_t = 0.0)]
+    error_502: f64,
+    /// Fraction answered 503 (empty body).
+    #[arg(long, default_value_t = 0.0)]
+    error_503: f64,
+    /// Fraction of 200 bodies cut off mid-way.
+    #[arg(long, default_value_t = 0.0)]
+    truncated: f64,
+    /// Answer every k-th request with 429.
+    #[arg(long)]
+    every_kth_429: Option<u64>,
+    /// retry-after seconds of those 429s.
+    #[arg(long, default_value_t = 1)]
+    retry_after: u64,
+    /// New snapshots inserted at the head after each account page.
+    #[arg(long, default_value_t = 0)]
+    drift_insert: usize,
+    /// Snapshots deleted after each account page.
+    #[arg(long, default_value_t = 0)]
+    drift_delete: usize,
+    /// Point every `next` link at this base URL instead.
+    #[arg(long)]
+    foreign_next_link: Option<String>,
+    /// Fraction of items with enum values the API may add later.
+    #[arg(long, default_value_t = 0.0)]
+    unknown_values: f64,
+    /// Add unknown fields to every item.
+    #[arg(long)]
+    extra_fields: bool,
+}
+
+fn parse_droplet(value: &str) -> Result<(u64, usize, usize), String> {
+    let parts: Vec<&str> = value.split(':').collect();
+    let [id, snapshots, backups] = parts[..] else {
+        return Err("expected ID:SNAPSHOTS:BACKUPS, e.g. 3164444:5:2".into());
+    };
+    let number = |s: &str| s.parse::<u64>().map_err(|e| format!("`{s}`: {e}"));
+    Ok((
+        number(id)?,
+        number(snapshots)? as usize,
+        number(backups)? as usize,
+    ))
+}
+
+fn fraction(name: &str, value: f64) -> Result<f64, String> {
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("--{name} must be between 0 and 1, got {value}"))
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        jitter: Duration::from_millis(args.jitter_ms),
+        error_500: fraction("error-500", args.error_500)?,
+        error_502: fraction("error-502", args.error_502)?,
+        error_503: fraction("error-503", args.error_503)?,
+        truncated: fraction("truncated", args.truncated)?,
+        every_kth_429: args.every_kth_429,
+        retry_after_secs: args.retry_after,
+        drift_insert: args.drift_insert,
+        drift_delete: args.drift_delete,
+        foreign_next_link: args.foreign_next_link,
+    };
+    let mut builder = Sandbox::builder()
+        .addr(SocketAddr::new(args.host, args.port))
+        .seed(args.seed)
+        .snapshots(args.snapshots)
+        .token((!args.any_token).then_some(args.token))
+        .rate_limits(RateLimits {
+            per_hour: args.per_hour,
+            per_minute: args.per_minute,
+            ..RateLimits::default()
+        })
+        .faults(faults)
+        .unknown_values(fraction("unknown-values", args.unknown_values)?)
+        .extra_fields(args.extra_fields);
+    for (id, snapshots, backups) in args.droplets {
+        builder = builder.droplet(id, snapshots, backups);
+    }
+    let sandbox = builder.start().await?;
+    let droplets = sandbox.droplet_ids();
+    eprintln!(
+        "digitalocean-sandbox listening on {} ({} account snapshots, {} droplets, e.g. {:?}); token: {}",
+        sandbox.base_url(),
+        sandbox.account_snapshot_ids(None).len(),
+        droplets.len(),
+        droplets.first(),
+        sandbox.token().unwrap_or("any"),
+    );
+    tokio::signal::ctrl_c().await?;
+    let stats = sandbox.stats();
+    eprintln!("served {} requests: {:?}", stats.requests, stats.by_status);
+    sandbox.shutdown().await;
+    Ok(())
+}
