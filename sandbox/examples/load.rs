@@ -37,7 +37,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let mut page = 1 + worker as u64 % 50;
                 while Instant::now() < deadline {
                     let url = format!("{base}/v2/snapshots?page={page}&per_page=200");
-                    let body = client.get(url).bearer_auth(DEFAULT_TOKEN).send().await?.bytes().await?;
+                    let body = client
+                        .get(url)
+                        .bearer_auth(DEFAULT_TOKEN)
+                        .send()
+                        .await?
+                        .bytes()
+                        .await?;
                     bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
                     requests.fetch_add(1, Ordering::Relaxed);
                     page = page % 50 + 1;
