@@ -37,6 +37,10 @@ pub enum ErrorKind {
     /// Another transport failure: connection reset, TLS failure, a body cut
     /// short.
     Transport,
+    /// A listing did not add up: the count of items seen disagrees with the
+    /// server's `meta.total` (in strict mode), or the listing kept growing
+    /// past the page ceiling.
+    Inconsistent,
 }
 
 /// An error from this crate. `Send + Sync + 'static`, cheap to move (one
@@ -49,6 +53,14 @@ struct Inner {
     repr: Repr,
     /// The operation that failed, e.g. `GET /v2/snapshots`.
     operation: Option<&'static str>,
+    /// Where a walk over a listing stopped, when the error ended one.
+    walk: Option<WalkPosition>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct WalkPosition {
+    items_delivered: u64,
+    resume_page: u64,
 }
 
 enum Repr {
@@ -65,6 +77,9 @@ enum Repr {
     Transport {
         kind: ErrorKind,
         source: reqwest::Error,
+    },
+    Inconsistent {
+        reason: String,
     },
 }
 
@@ -177,6 +192,7 @@ impl Error {
             inner: Box::new(Inner {
                 repr,
                 operation: None,
+                walk: None,
             }),
         }
     }
@@ -229,6 +245,21 @@ impl Error {
         Self::new(Repr::Api(api))
     }
 
+    pub(crate) fn inconsistent(reason: impl Into<String>) -> Self {
+        Self::new(Repr::Inconsistent {
+            reason: reason.into(),
+        })
+    }
+
+    /// Records where the walk this error ended stood.
+    pub(crate) fn with_walk_position(mut self, items_delivered: u64, resume_page: u64) -> Self {
+        self.inner.walk = Some(WalkPosition {
+            items_delivered,
+            resume_page,
+        });
+        self
+    }
+
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
         self.inner.operation = Some(operation);
         self
@@ -242,7 +273,21 @@ impl Error {
             Repr::Api(_) => ErrorKind::Api,
             Repr::Decode(_) => ErrorKind::Decode,
             Repr::Transport { kind, .. } => *kind,
+            Repr::Inconsistent { .. } => ErrorKind::Inconsistent,
         }
+    }
+
+    /// For an error that ended a walk over a listing: how many items had
+    /// been delivered before it.
+    pub fn items_delivered(&self) -> Option<u64> {
+        self.inner.walk.map(|w| w.items_delivered)
+    }
+
+    /// For an error that ended a walk over a listing: the page to start a
+    /// new walk from (with `.page(n)`) to pick up where this one stopped.
+    /// Every page before it was delivered whole.
+    pub fn resume_page(&self) -> Option<u64> {
+        self.inner.walk.map(|w| w.resume_page)
     }
 
     /// The operation that failed, e.g. `GET /v2/snapshots`; `None` for
@@ -376,10 +421,10 @@ impl fmt::Display for Error {
             write!(f, "{operation}: ")?;
         }
         match &self.inner.repr {
-            Repr::InvalidInput { field, reason } => write!(f, "invalid `{field}`: {reason}"),
-            Repr::Config { reason, .. } => write!(f, "invalid client configuration: {reason}"),
-            Repr::Api(api) => fmt::Display::fmt(api, f),
-            Repr::Decode(decode) => fmt::Display::fmt(decode, f),
+            Repr::InvalidInput { field, reason } => write!(f, "invalid `{field}`: {reason}")?,
+            Repr::Config { reason, .. } => write!(f, "invalid client configuration: {reason}")?,
+            Repr::Api(api) => fmt::Display::fmt(api, f)?,
+            Repr::Decode(decode) => fmt::Display::fmt(decode, f)?,
             Repr::Transport { kind, source } => {
                 let what = match kind {
                     ErrorKind::Timeout => "timed out",
@@ -393,9 +438,17 @@ impl fmt::Display for Error {
                     write!(f, ": {inner}")?;
                     cause = inner.source();
                 }
-                Ok(())
             }
+            Repr::Inconsistent { reason } => write!(f, "the listing does not add up: {reason}")?,
         }
+        if let Some(walk) = self.inner.walk {
+            write!(
+                f,
+                " ({} items were delivered before this; resume from page {})",
+                walk.items_delivered, walk.resume_page
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -466,7 +519,12 @@ impl fmt::Debug for Error {
             Repr::Api(api) => s.field("api", api),
             Repr::Decode(decode) => s.field("decode", decode),
             Repr::Transport { source, .. } => s.field("source", source),
+            Repr::Inconsistent { reason } => s.field("reason", reason),
         };
+        if let Some(walk) = self.inner.walk {
+            s.field("items_delivered", &walk.items_delivered)
+                .field("resume_page", &walk.resume_page);
+        }
         s.finish()
     }
 }

@@ -16,4 +16,7 @@ pub use client::{
 };
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
 pub use model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot, SnapshotType};
-pub use pagination::{ListDropletSnapshots, ListSnapshots, Page};
+pub use pagination::{
+    AccountSnapshotsEndpoint, DEFAULT_CONCURRENCY, DropletSnapshotsEndpoint, Endpoint, Items, List,
+    ListDropletSnapshots, ListSnapshots, MAX_CONCURRENCY, Page, Pages, Progress, WalkSummary,
+};

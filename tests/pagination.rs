@@ -1,0 +1,547 @@
+//! Walking whole listings against the fake server: every item once, in
+//! order, with bounded concurrency, no link-following, clean cancellation
+//! and honest errors.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::TOKEN;
+use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
+use digitalocean_snapshots::{Client, ErrorKind, Progress, ResourceType};
+use futures_util::{StreamExt, TryStreamExt};
+use httpmock::MockServer;
+use serde_json::json;
+
+async fn sandbox(builder: digitalocean_sandbox::SandboxBuilder) -> (Sandbox, Client) {
+    let sandbox = builder.start().await.expect("sandbox");
+    let client = Client::builder()
+        .token(sandbox.token().expect("a token"))
+        .base_url(sandbox.base_url())
+        .build()
+        .expect("client");
+    (sandbox, client)
+}
+
+fn ids(items: &[digitalocean_snapshots::Snapshot]) -> Vec<String> {
+    items.iter().map(|s| s.id.clone()).collect()
+}
+
+#[test]
+fn streams_are_send_and_static() {
+    fn assert_send_static<T: Send + 'static>(_: &T) {}
+    let client = Client::new("x").unwrap();
+    assert_send_static(&client.list_snapshots().pages());
+    assert_send_static(&client.list_snapshots().items());
+    assert_send_static(&client.list_droplet_snapshots(1).items());
+    assert_send_static(&client.list_snapshots().collect_all());
+}
+
+#[tokio::test]
+async fn every_item_once_in_order_at_the_edges_of_a_page() {
+    for count in [0usize, 1, 199, 200, 201, 10_000] {
+        let (sandbox, client) = sandbox(
+            Sandbox::builder()
+                .snapshots(count)
+                .seed(count as u64 + 1)
+                .rate_limits(RateLimits::unlimited()),
+        )
+        .await;
+        let items = client.list_snapshots().collect_all().await.unwrap();
+        assert_eq!(
+            ids(&items),
+            sandbox.account_snapshot_ids(None),
+            "{count} items"
+        );
+        let pages = count.div_ceil(200).max(1) as u64;
+        let stats = sandbox.stats();
+        assert_eq!(
+            stats.requests, pages,
+            "{count} items take {pages} requests of 200"
+        );
+        assert!(
+            sandbox
+                .requests()
+                .iter()
+                .all(|r| r.query_param("per_page").as_deref() == Some("200"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn per_page_one_walks_every_page() {
+    let (sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(120)
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    let items = client
+        .list_snapshots()
+        .per_page(1)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&items), sandbox.account_snapshot_ids(None));
+    assert_eq!(sandbox.stats().requests, 120);
+}
+
+#[tokio::test]
+async fn droplet_listing_walks_every_snapshot_and_backup() {
+    let (sandbox, client) =
+        sandbox(Sandbox::builder().snapshots(10).droplet(3164444, 150, 51)).await;
+    let items = client
+        .list_droplet_snapshots(3164444)
+        .collect_all()
+        .await
+        .unwrap();
+    let got: Vec<u64> = items.iter().map(|s| s.id).collect();
+    assert_eq!(Some(got), sandbox.droplet_snapshot_ids(3164444));
+    assert_eq!(items.len(), 201);
+    assert_eq!(sandbox.stats().requests, 2);
+}
+
+#[tokio::test]
+async fn prefetch_on_and_off_give_identical_sequences() {
+    let (_sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(2_345)
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    let sequential = client
+        .list_snapshots()
+        .per_page(100)
+        .concurrency(1)
+        .collect_all()
+        .await
+        .unwrap();
+    let prefetched = client
+        .list_snapshots()
+        .per_page(100)
+        .concurrency(8)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(sequential.len(), 2_345);
+    assert_eq!(sequential, prefetched);
+    let volumes = client
+        .list_snapshots()
+        .resource_type(ResourceType::Volume)
+        .per_page(50)
+        .collect_all()
+        .await
+        .unwrap();
+    assert!(
+        volumes
+            .iter()
+            .all(|s| s.resource_type == ResourceType::Volume)
+    );
+    assert_eq!(
+        volumes.len(),
+        _sandbox.account_snapshot_ids(Some("volume")).len()
+    );
+    assert!(
+        _sandbox
+            .requests()
+            .iter()
+            .filter(|r| r.query_param("per_page").as_deref() == Some("50"))
+            .all(|r| r.query_param("resource_type").as_deref() == Some("volume")),
+        "the filter is kept on every page"
+    );
+}
+
+#[tokio::test]
+async fn prefetch_overlaps_and_never_exceeds_the_window() {
+    let (sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(5_000)
+            .latency(Duration::from_millis(40))
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    for window in [1usize, 3, 8] {
+        sandbox.reset_stats();
+        let items = client
+            .list_snapshots()
+            .concurrency(window)
+            .collect_all()
+            .await
+            .unwrap();
+        assert_eq!(items.len(), 5_000);
+        let stats = sandbox.stats();
+        assert_eq!(stats.requests, 25);
+        assert_eq!(stats.max_in_flight, window, "window {window}");
+    }
+}
+
+#[tokio::test]
+async fn drift_yields_no_duplicate_and_the_summary_says_what_happened() {
+    let (_sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(1_000)
+            .faults(Faults {
+                drift_insert: 3,
+                ..Faults::default()
+            })
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    let mut items = client.list_snapshots().per_page(50).concurrency(1).items();
+    let mut seen = HashSet::new();
+    while let Some(item) = items.try_next().await.unwrap() {
+        assert!(seen.insert(item.id.clone()), "duplicate {}", item.id);
+    }
+    let summary = items.summary();
+    assert!(summary.complete);
+    assert_eq!(summary.total_at_start, Some(1_000));
+    assert!(summary.total_at_end > summary.total_at_start, "{summary:?}");
+    assert!(
+        summary.duplicates > 0,
+        "insertions at the head shift items into the next page"
+    );
+    assert_eq!(summary.items, seen.len() as u64);
+    assert!(
+        !summary.consistent,
+        "items inserted behind the walk are not seen"
+    );
+
+    let strict = client
+        .list_snapshots()
+        .per_page(50)
+        .strict(true)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert_eq!(strict.kind(), ErrorKind::Inconsistent, "{strict}");
+    assert!(strict.to_string().contains("total"), "{strict}");
+}
+
+#[tokio::test]
+async fn a_foreign_next_link_is_never_followed_and_gets_no_token() {
+    let elsewhere = MockServer::start_async().await;
+    let trap = elsewhere
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(200).body(r#"{"meta":{"total":0}}"#);
+        })
+        .await;
+    let (sandbox, client) = sandbox(Sandbox::builder().snapshots(1_000).faults(Faults {
+        foreign_next_link: Some(elsewhere.base_url()),
+        ..Faults::default()
+    }))
+    .await;
+    let items = client
+        .list_snapshots()
+        .per_page(100)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&items), sandbox.account_snapshot_ids(None));
+    assert_eq!(
+        trap.calls_async().await,
+        0,
+        "the other host received nothing"
+    );
+    // The seed's own droplet example points `next` at /v2/images: another path.
+    let server = MockServer::start_async().await;
+    let images = server
+        .mock_async(|when, then| {
+            when.path_includes("images");
+            then.status(200).body("{}");
+        })
+        .await;
+    let seed = server
+        .mock_async(|when, then| {
+            when.path("/v2/droplets/3164444/snapshots");
+            then.status(200).body(common::SEED_DROPLET_SNAPSHOTS);
+        })
+        .await;
+    let client = common::client(&server);
+    let items = client
+        .list_droplet_snapshots(3164444)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(images.calls_async().await, 0);
+    assert_eq!(seed.calls_async().await, 1, "meta.total = 1 means one page");
+}
+
+/// A page of `n` account items with ids `from..from+n`.
+fn page_body(from: u64, n: u64, total: u64) -> String {
+    let items: Vec<_> = (from..from + n)
+        .map(|i| {
+            json!({
+                "id": i.to_string(), "name": format!("s{i}"), "created_at": "2024-01-01T00:00:00Z",
+                "regions": [], "resource_id": "1", "resource_type": "droplet",
+                "min_disk_size": 1, "size_gigabytes": 1.5, "tags": null
+            })
+        })
+        .collect();
+    json!({ "snapshots": items, "links": {}, "meta": { "total": total } }).to_string()
+}
+
+#[tokio::test]
+async fn an_error_on_page_three_yields_pages_one_and_two_then_the_error() {
+    let server = MockServer::start_async().await;
+    for page in [1u64, 2, 4, 5] {
+        server
+            .mock_async(move |when, then| {
+                when.path("/v2/snapshots")
+                    .query_param("page", page.to_string());
+                then.status(200).body(page_body((page - 1) * 10, 10, 50));
+            })
+            .await;
+    }
+    server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots").query_param("page", "3");
+            then.status(500)
+                .body(r#"{"id":"server_error","message":"Unexpected server-side error"}"#);
+        })
+        .await;
+    let client = TOKEN;
+    let client = Client::builder()
+        .token(client)
+        .base_url(server.base_url())
+        .build()
+        .unwrap();
+    for concurrency in [1, 8] {
+        let mut items = client
+            .list_snapshots()
+            .per_page(10)
+            .concurrency(concurrency)
+            .items();
+        let mut got = Vec::new();
+        let error = loop {
+            match items.next().await {
+                Some(Ok(item)) => got.push(item.id),
+                Some(Err(e)) => break e,
+                None => panic!("the stream ended without the error"),
+            }
+        };
+        let expected: Vec<String> = (0..20).map(|i: u64| i.to_string()).collect();
+        assert_eq!(
+            got, expected,
+            "exactly pages 1-2, concurrency {concurrency}"
+        );
+        assert!(items.next().await.is_none(), "the error ends the stream");
+        assert_eq!(error.status(), Some(500));
+        assert_eq!(error.items_delivered(), Some(20));
+        assert_eq!(error.resume_page(), Some(3));
+        assert!(error.to_string().contains("resume from page 3"), "{error}");
+        assert!(!items.summary().complete);
+
+        let all = client
+            .list_snapshots()
+            .per_page(10)
+            .concurrency(concurrency)
+            .collect_all()
+            .await;
+        assert!(all.is_err(), "never a partial Vec passed off as complete");
+    }
+}
+
+#[tokio::test]
+async fn a_walk_resumes_from_a_page() {
+    let (sandbox, client) = sandbox(Sandbox::builder().snapshots(1_000)).await;
+    let rest = client.list_snapshots().page(3).collect_all().await.unwrap();
+    assert_eq!(ids(&rest), sandbox.account_snapshot_ids(None)[400..]);
+}
+
+#[tokio::test]
+async fn dropping_a_stream_stops_its_requests() {
+    let (sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(10_000)
+            .latency(Duration::from_millis(150))
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    let mut pages = client.list_snapshots().concurrency(4).pages();
+    let first = pages.next().await.unwrap().unwrap();
+    assert_eq!(first.items.len(), 200);
+    // Start the window, then walk away.
+    let _ = tokio::time::timeout(Duration::from_millis(20), pages.next()).await;
+    drop(pages);
+    let after_drop = sandbox.stats().requests;
+    assert!(
+        after_drop <= 5,
+        "{after_drop} requests: the first page and one window"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sandbox.stats().requests,
+        after_drop,
+        "no request after the drop"
+    );
+    assert_eq!(
+        sandbox.stats().status(200),
+        1,
+        "the aborted requests were never answered"
+    );
+}
+
+#[tokio::test]
+async fn limit_asks_for_no_more_than_needed() {
+    let (sandbox, client) = sandbox(Sandbox::builder().snapshots(1_000)).await;
+    let five = client
+        .list_snapshots()
+        .limit(5)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(ids(&five), sandbox.account_snapshot_ids(None)[..5]);
+    let log = sandbox.requests();
+    assert_eq!(log.len(), 1, "one request");
+    assert_eq!(log[0].query_param("per_page").as_deref(), Some("5"));
+
+    sandbox.reset_stats();
+    let some = client
+        .list_snapshots()
+        .limit(450)
+        .collect_all()
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 450);
+    assert_eq!(sandbox.stats().requests, 3, "pages of 200: 200 + 200 + 50");
+
+    sandbox.reset_stats();
+    let taken: Vec<_> = client
+        .list_snapshots()
+        .items()
+        .take(5)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 5);
+    assert_eq!(
+        sandbox.stats().requests,
+        1,
+        "a lazy stream sends nothing more"
+    );
+}
+
+#[tokio::test]
+async fn progress_is_reported_after_every_page() {
+    let (_sandbox, client) = sandbox(Sandbox::builder().snapshots(950)).await;
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let items = client
+        .list_snapshots()
+        .on_progress(move |p| sink.lock().unwrap().push(*p))
+        .collect_all()
+        .await
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 5);
+    assert_eq!(
+        seen.iter().map(|p| p.items).collect::<Vec<_>>(),
+        [200, 400, 600, 800, 950]
+    );
+    assert!(seen.iter().all(|p| p.total == 950 && p.page_count == 5));
+    assert_eq!(items.len(), 950);
+}
+
+#[tokio::test]
+async fn a_listing_that_keeps_growing_hits_the_page_ceiling() {
+    let (_sandbox, client) = sandbox(Sandbox::builder().snapshots(1_000)).await;
+    let error = client
+        .list_snapshots()
+        .per_page(100)
+        .max_pages(3)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Inconsistent);
+    assert!(error.to_string().contains("ceiling"), "{error}");
+
+    // A server whose total grows with every page can never keep a walk going.
+    let server = MockServer::start_async().await;
+    for page in 1u64..=40 {
+        server
+            .mock_async(move |when, then| {
+                when.path("/v2/snapshots")
+                    .query_param("page", page.to_string());
+                then.status(200)
+                    .body(page_body(page * 10, 10, page * 10 + 100));
+            })
+            .await;
+    }
+    let client = common::client(&server);
+    let error = client
+        .list_snapshots()
+        .per_page(10)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+}
+
+#[tokio::test]
+async fn the_walk_does_not_start_requests_the_rate_limit_will_refuse() {
+    let (sandbox, client) = sandbox(Sandbox::builder().snapshots(2_000).rate_limits(RateLimits {
+        per_hour: 4,
+        ..RateLimits::default()
+    }))
+    .await;
+    let error = client
+        .list_snapshots()
+        .concurrency(8)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert!(error.is_rate_limited(), "{error}");
+    let stats = sandbox.stats();
+    assert_eq!(stats.status(200), 4);
+    assert!(stats.status(429) <= 1, "{stats:?}");
+}
+
+#[tokio::test]
+async fn walk_settings_are_checked_before_any_request() {
+    let (sandbox, client) = sandbox(Sandbox::builder()).await;
+    for error in [
+        client
+            .list_snapshots()
+            .concurrency(0)
+            .collect_all()
+            .await
+            .unwrap_err(),
+        client
+            .list_snapshots()
+            .concurrency(65)
+            .collect_all()
+            .await
+            .unwrap_err(),
+        client
+            .list_snapshots()
+            .max_pages(0)
+            .collect_all()
+            .await
+            .unwrap_err(),
+        client
+            .list_snapshots()
+            .per_page(0)
+            .collect_all()
+            .await
+            .unwrap_err(),
+        client
+            .list_snapshots()
+            .page(0)
+            .collect_all()
+            .await
+            .unwrap_err(),
+        client
+            .list_droplet_snapshots(0)
+            .collect_all()
+            .await
+            .unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+        assert_eq!(error.resume_page(), None);
+    }
+    assert_eq!(sandbox.stats().requests, 0);
+}
