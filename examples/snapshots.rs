@@ -1,0 +1,485 @@
+//! The main job: a report of every snapshot of an account, or of one
+//! droplet.
+//!
+//! ```text
+//! cargo run --example snapshots                          # fake server unless a token is set
+//! cargo run --example snapshots -- --older-than 90d      # clean-up candidates
+//! cargo run --example snapshots -- --droplet 3164444     # one droplet's snapshots and backups
+//! cargo run --example snapshots -- --resource-type volume --format csv
+//! ```
+//!
+//! With `DIGITALOCEAN_ACCESS_TOKEN` (or `DIGITALOCEAN_TOKEN`) set it reads
+//! the real API, or the server `DIGITALOCEAN_API_URL` names. Without one it
+//! starts the bundled fake server with seeded data and says so on stderr.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use chrono::{DateTime, Duration, Utc};
+use clap::{Parser, ValueEnum};
+use digitalocean_snapshots::{
+    Client, DropletSnapshot, Error, Page, RateLimit, ResourceType, Snapshot, TOKEN_ENV_VARS,
+};
+use futures_util::{Stream, StreamExt};
+use serde::Serialize;
+
+/// Lists DigitalOcean snapshots with a summary: counts, billable size,
+/// regions, the oldest and the largest.
+#[derive(Debug, Parser)]
+#[command(name = "snapshots")]
+struct Args {
+    /// List the snapshots and backups of this droplet instead of the account's.
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+    droplet: Option<u64>,
+    /// Only snapshots of droplets or of volumes (account listing only).
+    #[arg(long, value_enum, conflicts_with = "droplet")]
+    resource_type: Option<Kind>,
+    /// Only snapshots older than this: 90d, 12w, 36h, 1y.
+    #[arg(long, value_name = "AGE", value_parser = parse_age)]
+    older_than: Option<Duration>,
+    /// Output format. json is one array; jsonl and csv stream as pages arrive.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Stop after this many snapshots (fetches no more than needed).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    limit: Option<u64>,
+    /// Pages fetched at once.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    concurrency: u64,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Kind {
+    Droplet,
+    Volume,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+fn parse_age(value: &str) -> Result<Duration, String> {
+    let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("`{value}`: expected a number and a unit, e.g. 90d"))?;
+    let hours = match unit {
+        "h" => 1,
+        "d" => 24,
+        "w" => 24 * 7,
+        "y" => 24 * 365,
+        _ => return Err(format!("`{value}`: the unit must be h, d, w or y")),
+    };
+    n.checked_mul(hours)
+        .filter(|h| *h >= 0)
+        .map(Duration::hours)
+        .ok_or_else(|| format!("`{value}` is out of range"))
+}
+
+/// What the report needs from either kind of item.
+trait Row: Serialize {
+    const CSV_HEADER: &'static str;
+    fn name(&self) -> &str;
+    /// snapshot / backup, or droplet / volume.
+    fn kind(&self) -> String;
+    fn resource(&self) -> String;
+    fn regions(&self) -> &[String];
+    fn size(&self) -> f64;
+    fn created_at(&self) -> DateTime<Utc>;
+    fn csv(&self) -> String;
+}
+
+impl Row for Snapshot {
+    const CSV_HEADER: &'static str =
+        "id,name,created_at,resource_type,resource_id,regions,min_disk_size,size_gigabytes,tags";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> String {
+        self.resource_type.to_string()
+    }
+    fn resource(&self) -> String {
+        format!("{} {}", self.resource_type, self.resource_id)
+    }
+    fn regions(&self) -> &[String] {
+        &self.regions
+    }
+    fn size(&self) -> f64 {
+        self.size_gigabytes
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    fn csv(&self) -> String {
+        [
+            csv_field(&self.id),
+            csv_field(&self.name),
+            self.created_at.to_rfc3339(),
+            csv_field(self.resource_type.as_str()),
+            csv_field(&self.resource_id),
+            csv_field(&self.regions.join(" ")),
+            self.min_disk_size.to_string(),
+            self.size_gigabytes.to_string(),
+            self.tags
+                .as_ref()
+                .map(|t| csv_field(&t.join(" ")))
+                .unwrap_or_default(),
+        ]
+        .join(",")
+    }
+}
+
+impl Row for DropletSnapshot {
+    const CSV_HEADER: &'static str = "id,name,created_at,type,regions,min_disk_size,size_gigabytes";
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn kind(&self) -> String {
+        self.kind.to_string()
+    }
+    fn resource(&self) -> String {
+        String::new()
+    }
+    fn regions(&self) -> &[String] {
+        &self.regions
+    }
+    fn size(&self) -> f64 {
+        self.size_gigabytes
+    }
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    fn csv(&self) -> String {
+        [
+            self.id.to_string(),
+            csv_field(&self.name),
+            self.created_at.to_rfc3339(),
+            csv_field(self.kind.as_str()),
+            csv_field(&self.regions.join(" ")),
+            self.min_disk_size.to_string(),
+            self.size_gigabytes.to_string(),
+        ]
+        .join(",")
+    }
+}
+
+/// RFC 4180: quote a field that holds a comma, a quote or a line break.
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn age(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let days = (now - created).num_days();
+    match days {
+        ..=0 => format!("{}h", (now - created).num_hours().max(0)),
+        1..=59 => format!("{days}d"),
+        60..=729 => format!("{}mo", days / 30),
+        _ => format!("{}y", days / 365),
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let token_set = TOKEN_ENV_VARS
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()));
+    // Keeps the fake server alive for the whole run when there is one.
+    let mut _sandbox = None;
+    let client = if token_set {
+        Client::from_env().map_err(|e| e.to_string())?
+    } else {
+        let sandbox = digitalocean_sandbox::Sandbox::builder()
+            .seed(2026)
+            .snapshots(1_200)
+            .droplet(3164444, 9, 4)
+            .start()
+            .await
+            .map_err(|e| format!("cannot start the fake server: {e}"))?;
+        eprintln!(
+            "note: no {} set: reading a fake DigitalOcean API at {} with seeded data (try --droplet 3164444)",
+            TOKEN_ENV_VARS[0],
+            sandbox.base_url()
+        );
+        let client = Client::builder()
+            .token(sandbox.token().unwrap_or("sandbox"))
+            .base_url(sandbox.base_url())
+            .build()
+            .map_err(|e| e.to_string())?;
+        _sandbox = Some(sandbox);
+        client
+    };
+
+    let report = match args.droplet {
+        Some(droplet) => {
+            let mut list = client
+                .list_droplet_snapshots(droplet)
+                .concurrency(args.concurrency as usize);
+            if let Some(n) = args.limit {
+                list = list.limit(n);
+            }
+            let progress = progress_bar();
+            report(list.on_progress(move |p| progress(p)).pages(), &args)
+                .await
+                .map_err(|e| explain(e, &client, Some(droplet)))?
+        }
+        None => {
+            let mut list = client
+                .list_snapshots()
+                .concurrency(args.concurrency as usize);
+            if let Some(kind) = args.resource_type {
+                list = list.resource_type(match kind {
+                    Kind::Droplet => ResourceType::Droplet,
+                    Kind::Volume => ResourceType::Volume,
+                });
+            }
+            if let Some(n) = args.limit {
+                list = list.limit(n);
+            }
+            let progress = progress_bar();
+            report(list.on_progress(move |p| progress(p)).pages(), &args)
+                .await
+                .map_err(|e| explain(e, &client, None))?
+        }
+    };
+    if let Some(rate) = report {
+        eprintln!(
+            "rate limit: {} of {} requests left this hour (refills at {})",
+            rate.remaining, rate.limit, rate.reset
+        );
+    }
+    Ok(())
+}
+
+/// A one-line progress counter on stderr, only when stderr is a terminal.
+fn progress_bar() -> impl Fn(&digitalocean_snapshots::Progress) + Send + Sync + 'static {
+    let terminal = std::io::stderr().is_terminal();
+    move |p| {
+        if terminal {
+            let mut err = std::io::stderr();
+            let _ = write!(
+                err,
+                "\rfetched {}/{} snapshots ({} of {} pages)",
+                p.items, p.total, p.pages, p.page_count
+            );
+            if p.pages >= p.page_count {
+                let _ = write!(err, "\r\x1b[2K");
+            }
+            let _ = err.flush();
+        }
+    }
+}
+
+/// One clear line for the errors a user can act on.
+fn explain(error: Error, client: &Client, droplet: Option<u64>) -> String {
+    if error.is_unauthorized() {
+        return format!(
+            "the token from {} was rejected ({}): check it is current and has the {} scope",
+            client.token_source(),
+            error.message().unwrap_or("401"),
+            if droplet.is_some() {
+                "droplet:read"
+            } else {
+                "snapshot:read"
+            }
+        );
+    }
+    if let (true, Some(id)) = (error.is_not_found(), droplet) {
+        return format!("there is no droplet {id} on this account");
+    }
+    error.to_string()
+}
+
+/// Prints the listing in the chosen format and the summary; returns the
+/// rate-limit state of the last page.
+async fn report<T: Row>(
+    mut pages: impl Stream<Item = digitalocean_snapshots::Result<Page<T>>> + Unpin,
+    args: &Args,
+) -> Result<Option<RateLimit>, Error> {
+    let now = Utc::now();
+    let keep = |item: &T| {
+        args.older_than
+            .is_none_or(|age| now - item.created_at() > age)
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut rows: Vec<T> = Vec::new();
+    let mut rate = None;
+    let mut summary = Summary::default();
+    let mut first = true;
+    if args.format == Format::Csv {
+        let _ = writeln!(out, "{}", T::CSV_HEADER);
+    }
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        rate = page.rate_limit.or(rate);
+        for item in page.items.into_iter().filter(|i| keep(i)) {
+            summary.add(&item);
+            match args.format {
+                Format::Jsonl => {
+                    let _ = writeln!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
+                }
+                Format::Csv => {
+                    let _ = writeln!(out, "{}", item.csv());
+                }
+                Format::Json => {
+                    let _ = write!(out, "{}", if first { "[\n  " } else { ",\n  " });
+                    let _ = write!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
+                    first = false;
+                }
+                Format::Table => rows.push(item),
+            }
+        }
+        if args.format != Format::Table {
+            let _ = out.flush();
+        }
+    }
+    match args.format {
+        Format::Json => {
+            let _ = writeln!(out, "{}", if first { "[]" } else { "\n]" });
+        }
+        Format::Table => {
+            print_table(&mut out, &rows, now);
+            let _ = writeln!(out);
+            summary.print(&mut out, now);
+        }
+        _ => {}
+    }
+    let _ = out.flush();
+    if args.format != Format::Table {
+        let mut err = std::io::stderr();
+        summary.print(&mut err, now);
+    }
+    Ok(rate)
+}
+
+fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
+    let cells: Vec<[String; 6]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name().to_owned(),
+                r.kind(),
+                r.resource(),
+                r.regions().join(","),
+                format!("{:.2}", r.size()),
+                age(r.created_at(), now),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "KIND", "RESOURCE", "REGIONS", "SIZE GB", "AGE"];
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |out: &mut dyn Write, row: [&str; 6]| {
+        let _ = writeln!(
+            out,
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {:>w5$}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            row[5],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4],
+            w5 = widths[5]
+        );
+    };
+    line(out, header);
+    for row in &cells {
+        line(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
+    }
+}
+
+/// Counts, sizes and extremes of what was listed.
+#[derive(Default)]
+struct Summary {
+    count: u64,
+    gigabytes: f64,
+    by_kind: BTreeMap<String, (u64, f64)>,
+    by_region: BTreeMap<String, u64>,
+    oldest: Option<(DateTime<Utc>, String)>,
+    largest: Option<(f64, String)>,
+}
+
+impl Summary {
+    fn add<T: Row>(&mut self, item: &T) {
+        self.count += 1;
+        self.gigabytes += item.size();
+        let kind = self.by_kind.entry(item.kind()).or_default();
+        kind.0 += 1;
+        kind.1 += item.size();
+        if item.regions().is_empty() {
+            *self.by_region.entry("(none)".into()).or_default() += 1;
+        }
+        for region in item.regions() {
+            *self.by_region.entry(region.clone()).or_default() += 1;
+        }
+        if self
+            .oldest
+            .as_ref()
+            .is_none_or(|(t, _)| item.created_at() < *t)
+        {
+            self.oldest = Some((item.created_at(), item.name().to_owned()));
+        }
+        if self.largest.as_ref().is_none_or(|(s, _)| item.size() > *s) {
+            self.largest = Some((item.size(), item.name().to_owned()));
+        }
+    }
+
+    fn print(&self, out: &mut impl Write, now: DateTime<Utc>) {
+        let _ = writeln!(
+            out,
+            "{} snapshots, {:.2} GB billable",
+            self.count, self.gigabytes
+        );
+        for (kind, (n, gb)) in &self.by_kind {
+            let _ = writeln!(out, "  {kind:<12} {n:>6}  {gb:>12.2} GB");
+        }
+        let regions: Vec<String> = self
+            .by_region
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        if !regions.is_empty() {
+            let _ = writeln!(out, "by region: {}", regions.join(", "));
+        }
+        if let Some((t, name)) = &self.oldest {
+            let _ = writeln!(
+                out,
+                "oldest:  {name} ({}, {} old)",
+                t.format("%Y-%m-%d"),
+                age(*t, now)
+            );
+        }
+        if let Some((size, name)) = &self.largest {
+            let _ = writeln!(out, "largest: {name} ({size:.2} GB)");
+        }
+    }
+}
