@@ -572,11 +572,21 @@ impl<T> fmt::Debug for Items<T> {
     }
 }
 
-/// A page fetch running on its own task; aborted when dropped, so dropping
-/// the stream cancels the requests in flight.
+/// A page fetch, in flight. Prefetched pages run on tasks of their own, so
+/// they progress (and decode on another core) while the consumer is busy;
+/// a walk with no prefetch polls its one fetch in place. Either way, the
+/// request is cancelled when this is dropped, so dropping the stream
+/// cancels everything in flight.
 struct Fetch<T> {
     page: u64,
-    task: tokio::task::JoinHandle<Result<Page<T>>>,
+    work: Work<T>,
+}
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
+
+enum Work<T> {
+    Task(tokio::task::JoinHandle<Result<Page<T>>>),
+    Inline(PageFuture<T>),
 }
 
 impl<T> Future for Fetch<T> {
@@ -584,20 +594,23 @@ impl<T> Future for Fetch<T> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let page = self.page;
-        Pin::new(&mut self.task).poll(cx).map(|joined| {
-            let result = joined.unwrap_or_else(|e| {
+        let result = match &mut self.work {
+            Work::Inline(future) => std::task::ready!(future.as_mut().poll(cx)),
+            Work::Task(task) => std::task::ready!(Pin::new(task).poll(cx)).unwrap_or_else(|e| {
                 Err(Error::inconsistent(format!(
                     "the task fetching page {page} failed: {e}"
                 )))
-            });
-            (page, result)
-        })
+            }),
+        };
+        Poll::Ready((page, result))
     }
 }
 
 impl<T> Drop for Fetch<T> {
     fn drop(&mut self) {
-        self.task.abort();
+        if let Work::Task(task) = &self.work {
+            task.abort();
+        }
     }
 }
 
@@ -683,11 +696,15 @@ impl<E: Endpoint> WalkState<E> {
         let endpoint = self.endpoint.clone();
         let per_page = self.per_page;
         let span = tracing::debug_span!("page", page, per_page);
-        let task = tokio::spawn(
-            async move { endpoint.fetch(&client, Some(page), Some(per_page)).await }
-                .instrument(span),
-        );
-        self.in_flight.push_back(Fetch { page, task });
+        let future = async move { endpoint.fetch(&client, Some(page), Some(per_page)).await }
+            .instrument(span);
+        // The first page and a walk without prefetch have nothing to overlap.
+        let work = if self.walk.concurrency > 1 && self.last_page.is_some() {
+            Work::Task(tokio::spawn(future))
+        } else {
+            Work::Inline(Box::pin(future))
+        };
+        self.in_flight.push_back(Fetch { page, work });
     }
 
     /// Starts as many requests as the window, the listing, the limit, the

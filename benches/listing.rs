@@ -1,0 +1,293 @@
+//! Benchmarks that print their figures (no pass/fail: the machines are
+//! shared and noisy, so figures are compared as ratios within one run).
+//!
+//! ```text
+//! cargo bench --bench listing            # everything
+//! cargo bench --bench listing -- quick   # fewer repetitions
+//! ```
+//!
+//! 1. Listing 10,000 account snapshots from the fake server at 0 ms and
+//!    50 ms latency: the SDK sequential, the SDK with default prefetch, and
+//!    a floor written directly with reqwest + serde_json (same server, same
+//!    `per_page`, sequential).
+//! 2. Streaming 100,000 snapshots: the peak resident memory of a process
+//!    that only streams (the server runs in the parent process).
+//! 3. Decoding a 200-item page: the public types vs `serde_json::Value`.
+
+use std::time::{Duration, Instant};
+
+use digitalocean_sandbox::{RateLimits, Sandbox};
+use digitalocean_snapshots::Client;
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+
+const PER_PAGE: u64 = 200;
+const CHILD_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_URL";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    if let Ok(url) = std::env::var(CHILD_ENV) {
+        return child_stream(&url);
+    }
+    let quick = std::env::args().any(|a| a == "quick");
+    let runtime = tokio::runtime::Runtime::new()?;
+    println!(
+        "digitalocean-snapshots benchmarks, {} (2 cores shared by client and server)\n",
+        chrono::Utc::now().format("%Y-%m-%d")
+    );
+    runtime.block_on(listing(quick))?;
+    runtime.block_on(memory())?;
+    runtime.block_on(decode(quick))?;
+    Ok(())
+}
+
+/// The floor's item: the same fields as the public type, nothing else.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct RawItem {
+    id: String,
+    name: String,
+    created_at: String,
+    regions: Vec<String>,
+    resource_id: String,
+    resource_type: String,
+    min_disk_size: u64,
+    size_gigabytes: f64,
+    tags: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct RawMeta {
+    total: u64,
+}
+
+#[derive(Deserialize)]
+struct RawPage {
+    #[serde(default)]
+    snapshots: Vec<RawItem>,
+    meta: RawMeta,
+}
+
+/// The floor: sequential pages with plain reqwest and serde_json.
+async fn raw_listing(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut items = 0;
+    let mut page = 1;
+    loop {
+        let url = format!("{base}/v2/snapshots?page={page}&per_page={PER_PAGE}");
+        let body = http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let parsed: RawPage = serde_json::from_slice(&body)?;
+        items += parsed.snapshots.len();
+        if page * PER_PAGE >= parsed.meta.total || parsed.snapshots.is_empty() {
+            return Ok(items);
+        }
+        page += 1;
+    }
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
+    const ITEMS: usize = 10_000;
+    println!("1. Listing {ITEMS} account snapshots, per_page {PER_PAGE} (median of n runs)\n");
+    println!(
+        "| latency | variant | concurrency | wall time | requests | vs raw floor | vs latency floor |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for latency_ms in [0u64, 50] {
+        let sandbox = Sandbox::builder()
+            .snapshots(ITEMS)
+            .latency(Duration::from_millis(latency_ms))
+            .rate_limits(RateLimits::unlimited())
+            .start()
+            .await?;
+        let token = sandbox.token().unwrap_or_default().to_owned();
+        let client = Client::builder()
+            .token(&token)
+            .base_url(sandbox.base_url())
+            .build()?;
+        let http = reqwest::Client::new();
+        let runs = match (quick, latency_ms) {
+            (true, _) => 3,
+            (false, 0) => 15,
+            (false, _) => 5,
+        };
+        let pages = (ITEMS as u64).div_ceil(PER_PAGE);
+
+        // Warm up connections and caches once.
+        raw_listing(&http, sandbox.base_url(), &token).await?;
+        client.list_snapshots().collect_all().await?;
+
+        let mut measure = Vec::new();
+        let mut raw = Vec::new();
+        for _ in 0..runs {
+            sandbox.reset_stats();
+            let started = Instant::now();
+            let n = raw_listing(&http, sandbox.base_url(), &token).await?;
+            raw.push(started.elapsed());
+            assert_eq!(n, ITEMS);
+        }
+        let raw_time = median(raw);
+        let raw_requests = sandbox.stats().requests;
+        measure.push(("raw reqwest + serde_json", 1usize, raw_time, raw_requests));
+        for concurrency in [1usize, digitalocean_snapshots::DEFAULT_CONCURRENCY] {
+            let mut samples = Vec::new();
+            let mut requests = 0;
+            for _ in 0..runs {
+                sandbox.reset_stats();
+                let started = Instant::now();
+                let items = client
+                    .list_snapshots()
+                    .concurrency(concurrency)
+                    .collect_all()
+                    .await?;
+                samples.push(started.elapsed());
+                requests = sandbox.stats().requests;
+                assert_eq!(items.len(), ITEMS);
+            }
+            let name = if concurrency == 1 {
+                "SDK sequential"
+            } else {
+                "SDK prefetch"
+            };
+            measure.push((name, concurrency, median(samples), requests));
+        }
+        for (name, concurrency, time, requests) in measure {
+            let latency = Duration::from_millis(latency_ms);
+            let floor = latency * (1 + (pages - 1).div_ceil(concurrency as u64)) as u32;
+            let vs_latency = if latency.is_zero() {
+                "-".to_owned()
+            } else {
+                format!("{:.2}x", time.as_secs_f64() / floor.as_secs_f64())
+            };
+            println!(
+                "| {latency_ms} ms | {name} | {concurrency} | {:.1} ms | {requests} | {:.2}x | {vs_latency} |",
+                time.as_secs_f64() * 1e3,
+                time.as_secs_f64() / raw_time.as_secs_f64(),
+            );
+        }
+    }
+    println!();
+    Ok(())
+}
+
+/// Runs in a child process: streams every item, then prints the peak RSS.
+fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let (count, gigabytes) = runtime.block_on(async {
+        let client = Client::builder()
+            .token(digitalocean_sandbox::DEFAULT_TOKEN)
+            .base_url(url)
+            .build()?;
+        let mut items = client.list_snapshots().items();
+        let (mut count, mut gigabytes) = (0u64, 0f64);
+        while let Some(item) = items.try_next().await? {
+            count += 1;
+            gigabytes += item.size_gigabytes;
+        }
+        Ok::<_, digitalocean_snapshots::Error>((count, gigabytes))
+    })?;
+    println!("{count} {gigabytes:.2} {}", peak_rss_kib().unwrap_or(0));
+    Ok(())
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+async fn memory() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "2. Peak resident memory of a process streaming the account listing (items() with default prefetch)\n"
+    );
+    println!("| items | peak RSS |");
+    println!("|---|---|");
+    for items in [1_000usize, 10_000, 100_000] {
+        let sandbox = Sandbox::builder()
+            .snapshots(items)
+            .rate_limits(RateLimits::unlimited())
+            .start()
+            .await?;
+        let exe = std::env::current_exe()?;
+        let output = tokio::process::Command::new(exe)
+            .env(CHILD_ENV, sandbox.base_url())
+            .output()
+            .await?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        match fields[..] {
+            [count, _, rss] if count == items.to_string() => {
+                let rss: f64 = rss.parse::<f64>().unwrap_or(0.0) / 1024.0;
+                println!("| {items} | {rss:.1} MiB |");
+            }
+            _ => println!(
+                "| {items} | child failed: {} {} |",
+                text.trim(),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        }
+    }
+    println!();
+    Ok(())
+}
+
+async fn decode(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let sandbox = Sandbox::builder().snapshots(200).start().await?;
+    let body = reqwest::Client::new()
+        .get(format!("{}/v2/snapshots?per_page=200", sandbox.base_url()))
+        .bearer_auth(digitalocean_sandbox::DEFAULT_TOKEN)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    let rounds = if quick { 200 } else { 2_000 };
+    println!(
+        "3. Decoding a 200-item page ({:.1} KB), {rounds} rounds\n",
+        body.len() as f64 / 1e3
+    );
+    println!("| target | MB/s | vs Value |");
+    println!("|---|---|---|");
+    let time = |f: &dyn Fn() -> usize| {
+        let mut samples = Vec::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            for _ in 0..rounds / 5 {
+                assert_eq!(f(), 200);
+            }
+            samples.push(started.elapsed());
+        }
+        median(samples) * 5
+    };
+    let value = time(&|| {
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        v["snapshots"].as_array().map_or(0, Vec::len)
+    });
+    let typed = time(&|| {
+        digitalocean_snapshots::generated::types::SnapshotList::deserialize(
+            &mut serde_json::Deserializer::from_slice(&body),
+        )
+        .map_or(0, |page| page.snapshots.len())
+    });
+    let mbps = |t: Duration| body.len() as f64 * rounds as f64 / t.as_secs_f64() / 1e6;
+    println!("| serde_json::Value | {:.0} | 1.00x |", mbps(value));
+    println!(
+        "| public types (Snapshot, chrono, open enums) | {:.0} | {:.2}x |",
+        mbps(typed),
+        value.as_secs_f64() / typed.as_secs_f64()
+    );
+    println!();
+    Ok(())
+}
