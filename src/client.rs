@@ -3,6 +3,7 @@
 //! [`Result`].
 
 use std::fmt;
+use std::future::Future;
 use std::num::NonZeroU64;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,6 +14,10 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{self, Error, Result};
 use crate::generated;
+use crate::model::RateLimit;
+use crate::retry::{
+    DEFAULT_RETRY_BUDGET, RateState, RetryBudget, RetryContext, RetryPolicy, Timer, TokioTimer,
+};
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
@@ -79,6 +84,18 @@ struct Inner {
     token: Token,
     base_url: String,
     user_agent: String,
+    policy: RetryPolicy,
+    budget: RetryBudget,
+    rate: RateState,
+    timer: Arc<dyn Timer>,
+}
+
+/// Per-call settings that override the client's.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Call {
+    pub(crate) policy: Option<RetryPolicy>,
+    /// The deadline of the walk this call belongs to.
+    pub(crate) deadline: Option<Instant>,
 }
 
 /// Where the token came from, for error messages: never the token itself.
@@ -100,6 +117,9 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base_url)
             .field("user_agent", &self.inner.user_agent)
             .field("token", &self.inner.token)
+            .field("retry_policy", &self.inner.policy)
+            .field("retry_budget", &self.inner.budget.remaining())
+            .field("rate_limit", &self.inner.rate.get())
             .finish()
     }
 }
@@ -158,23 +178,77 @@ impl Client {
         &self.inner.raw
     }
 
+    /// The latest rate-limit headers seen by this client or any of its
+    /// clones, from any response (errors included); `None` before the first
+    /// response or when a proxy strips them.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        self.inner.rate.get()
+    }
+
+    /// The retry policy of calls that do not set their own.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.policy
+    }
+
+    /// Tokens left in the retry budget shared by this client's clones
+    /// (a retry costs 5, or 10 after a timeout; a first-attempt success
+    /// gives 1 back, a successful retry its cost).
+    pub fn retry_budget_remaining(&self) -> u32 {
+        self.inner.budget.remaining()
+    }
+
+    pub(crate) fn timer(&self) -> &dyn Timer {
+        self.inner.timer.as_ref()
+    }
+
+    /// Sends one request through the retry loop: every attempt goes through
+    /// the generated call and [`Self::finish`].
+    async fn execute<T, F, Fut>(
+        &self,
+        op: &Operation,
+        call: &Call,
+        mut send: F,
+    ) -> Result<(T, HeaderMap)>
+    where
+        T: DeserializeOwned,
+        F: FnMut() -> Fut,
+        Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    {
+        let context = RetryContext {
+            policy: call.policy.as_ref().unwrap_or(&self.inner.policy),
+            budget: &self.inner.budget,
+            rate: &self.inner.rate,
+            timer: self.inner.timer.as_ref(),
+            deadline: call.deadline,
+            operation: op.name,
+        };
+        context
+            .run(|| {
+                let sent = send();
+                async move {
+                    let started = Instant::now();
+                    let result = sent.await;
+                    self.finish(op, started, result).await
+                }
+            })
+            .await
+    }
+
     pub(crate) async fn droplet_snapshots_page(
         &self,
         droplet_id: u64,
         page: Option<u64>,
         per_page: Option<u64>,
+        call: &Call,
     ) -> Result<(generated::types::DropletSnapshotList, HeaderMap)> {
         let op = &DROPLET_SNAPSHOTS;
         let checked = check_droplet_id(droplet_id)
             .and_then(|id| Ok((id, check_page(page)?, check_per_page(per_page)?)));
         let (id, page, per_page) = checked.map_err(|e| e.with_operation(op.name))?;
-        let started = Instant::now();
-        let result = self
-            .inner
-            .raw
-            .droplets_list_snapshots(id, page, per_page)
-            .await;
-        self.finish(op, started, result).await
+        self.execute(op, call, || {
+            self.inner.raw.droplets_list_snapshots(id, page, per_page)
+        })
+        .await
     }
 
     pub(crate) async fn snapshots_page(
@@ -182,6 +256,7 @@ impl Client {
         page: Option<u64>,
         per_page: Option<u64>,
         resource_type: Option<&crate::ResourceType>,
+        call: &Call,
     ) -> Result<(generated::types::SnapshotList, HeaderMap)> {
         let op = &SNAPSHOTS;
         let checked = check_page(page).and_then(|page| {
@@ -192,13 +267,10 @@ impl Client {
             ))
         });
         let (page, per_page, resource_type) = checked.map_err(|e| e.with_operation(op.name))?;
-        let started = Instant::now();
-        let result = self
-            .inner
-            .raw
-            .snapshots_list(page, per_page, resource_type)
-            .await;
-        self.finish(op, started, result).await
+        self.execute(op, call, || {
+            self.inner.raw.snapshots_list(page, per_page, resource_type)
+        })
+        .await
     }
 
     /// Turns the generated call's outcome into this crate's result: the
@@ -212,9 +284,18 @@ impl Client {
         let outcome = match result {
             Ok(value) => {
                 let headers = value.headers().clone();
+                if let Some(rate) = RateLimit::from_headers(&headers) {
+                    self.inner.rate.record(rate);
+                }
                 Ok((value.into_inner(), headers))
             }
-            Err(error) => Err(self.convert_error::<T>(op, error).await),
+            Err(error) => {
+                let error = self.convert_error::<T>(op, error).await;
+                if let Some(rate) = error.rate_limit() {
+                    self.inner.rate.record(*rate);
+                }
+                Err(error)
+            }
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &outcome {
@@ -377,6 +458,9 @@ pub struct ClientBuilder {
     root_certificates: Vec<Certificate>,
     allow_insecure_http: bool,
     env_error: Option<String>,
+    retry_policy: RetryPolicy,
+    retry_budget: u32,
+    timer: Arc<dyn Timer>,
 }
 
 #[derive(Clone)]
@@ -395,6 +479,9 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates.len())
             .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("retry_policy", &self.retry_policy)
+            .field("retry_budget", &self.retry_budget)
+            .field("timer", &self.timer)
             .finish()
     }
 }
@@ -417,6 +504,9 @@ impl ClientBuilder {
             root_certificates: Vec::new(),
             allow_insecure_http: false,
             env_error: None,
+            retry_policy: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            timer: Arc::new(TokioTimer),
         }
     }
 
@@ -509,6 +599,29 @@ impl ClientBuilder {
         self
     }
 
+    /// How calls retry, unless a request sets its own policy. Default:
+    /// [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The capacity of the retry budget shared by the client's clones.
+    /// Default 500 tokens: 100 retries after 5xx answers with no success
+    /// in between. 0 turns retries off.
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.retry_budget = tokens;
+        self
+    }
+
+    /// The clock and sleep that retries and rate-limit waits use. Default:
+    /// tokio's. Tests can pass a timer that records waits and returns at
+    /// once.
+    pub fn timer(mut self, timer: impl Timer) -> Self {
+        self.timer = Arc::new(timer);
+        self
+    }
+
     /// Checks every setting and builds the client. Sends nothing.
     ///
     /// # Errors
@@ -578,6 +691,10 @@ impl ClientBuilder {
                 token,
                 base_url,
                 user_agent,
+                policy: self.retry_policy,
+                budget: RetryBudget::new(self.retry_budget),
+                rate: RateState::default(),
+                timer: self.timer,
             }),
         })
     }

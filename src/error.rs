@@ -41,6 +41,10 @@ pub enum ErrorKind {
     /// server's `meta.total` (in strict mode), or the listing kept growing
     /// past the page ceiling.
     Inconsistent,
+    /// The request was not sent: the hourly rate limit is spent and its
+    /// reset is further away than the retry policy's maximum wait (see
+    /// [`Error::retry_after`] and [`Error::rate_limit`]).
+    RateLimited,
 }
 
 /// An error from this crate. `Send + Sync + 'static`, cheap to move (one
@@ -55,6 +59,10 @@ struct Inner {
     operation: Option<&'static str>,
     /// Where a walk over a listing stopped, when the error ended one.
     walk: Option<WalkPosition>,
+    /// Attempts made (0 when nothing was sent).
+    attempts: Option<u32>,
+    /// Why retrying stopped early, when it did.
+    note: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -80,6 +88,13 @@ enum Repr {
     },
     Inconsistent {
         reason: String,
+    },
+    RateLimitSpent {
+        rate: RateLimit,
+        wait: Duration,
+    },
+    Deadline {
+        elapsed: Duration,
     },
 }
 
@@ -193,6 +208,8 @@ impl Error {
                 repr,
                 operation: None,
                 walk: None,
+                attempts: None,
+                note: None,
             }),
         }
     }
@@ -251,6 +268,24 @@ impl Error {
         })
     }
 
+    pub(crate) fn rate_limit_spent(rate: RateLimit, wait: Duration) -> Self {
+        Self::new(Repr::RateLimitSpent { rate, wait })
+    }
+
+    pub(crate) fn deadline(elapsed: Duration) -> Self {
+        Self::new(Repr::Deadline { elapsed })
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.inner.attempts = Some(attempts);
+        self
+    }
+
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.inner.note = Some(note.into());
+        self
+    }
+
     /// Records where the walk this error ended stood.
     pub(crate) fn with_walk_position(mut self, items_delivered: u64, resume_page: u64) -> Self {
         self.inner.walk = Some(WalkPosition {
@@ -274,7 +309,20 @@ impl Error {
             Repr::Decode(_) => ErrorKind::Decode,
             Repr::Transport { kind, .. } => *kind,
             Repr::Inconsistent { .. } => ErrorKind::Inconsistent,
+            Repr::RateLimitSpent { .. } => ErrorKind::RateLimited,
+            Repr::Deadline { .. } => ErrorKind::Timeout,
         }
+    }
+
+    /// How many attempts the failed call made (retries included); `0` when
+    /// nothing was sent, `None` for errors outside a call.
+    pub fn attempts(&self) -> Option<u32> {
+        self.inner.attempts
+    }
+
+    /// The call's overall deadline passed (a [`ErrorKind::Timeout`]).
+    pub fn is_deadline(&self) -> bool {
+        matches!(self.inner.repr, Repr::Deadline { .. })
     }
 
     /// For an error that ended a walk over a listing: how many items had
@@ -337,14 +385,22 @@ impl Error {
         self.api().and_then(ApiError::request_id)
     }
 
-    /// How long the server asked to wait (`retry-after`), when it did.
+    /// How long the server asked to wait (`retry-after`), when it did; for
+    /// [`ErrorKind::RateLimited`], the time until the budget refills.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.api().and_then(ApiError::retry_after)
+        match &self.inner.repr {
+            Repr::RateLimitSpent { wait, .. } => Some(*wait),
+            _ => self.api().and_then(ApiError::retry_after),
+        }
     }
 
-    /// The rate-limit headers of the error response.
+    /// The rate-limit headers of the error response; for
+    /// [`ErrorKind::RateLimited`], the state that stopped the request.
     pub fn rate_limit(&self) -> Option<&RateLimit> {
-        self.api().and_then(ApiError::rate_limit)
+        match &self.inner.repr {
+            Repr::RateLimitSpent { rate, .. } => Some(rate),
+            _ => self.api().and_then(ApiError::rate_limit),
+        }
     }
 
     /// The parameter that was rejected before sending, for
@@ -381,9 +437,10 @@ impl Error {
         self.status() == Some(403)
     }
 
-    /// The rate limit was hit (429).
+    /// The rate limit was hit: the server answered 429, or the client did
+    /// not send the request because the hourly budget is spent.
     pub fn is_rate_limited(&self) -> bool {
-        self.status() == Some(429)
+        self.status() == Some(429) || self.kind() == ErrorKind::RateLimited
     }
 
     /// The server failed (5xx).
@@ -440,6 +497,24 @@ impl fmt::Display for Error {
                 }
             }
             Repr::Inconsistent { reason } => write!(f, "the listing does not add up: {reason}")?,
+            Repr::RateLimitSpent { rate, wait } => write!(
+                f,
+                "not sent: no requests left of the {} allowed per hour; the budget refills at {} (in {}s)",
+                rate.limit,
+                rate.reset,
+                wait.as_secs()
+            )?,
+            Repr::Deadline { elapsed } => write!(
+                f,
+                "the call's deadline passed after {:.1}s",
+                elapsed.as_secs_f64()
+            )?,
+        }
+        if let Some(attempts) = self.inner.attempts.filter(|a| *a > 1) {
+            write!(f, " (gave up after {attempts} attempts)")?;
+        }
+        if let Some(note) = &self.inner.note {
+            write!(f, " ({note})")?;
         }
         if let Some(walk) = self.inner.walk {
             write!(
@@ -520,7 +595,15 @@ impl fmt::Debug for Error {
             Repr::Decode(decode) => s.field("decode", decode),
             Repr::Transport { source, .. } => s.field("source", source),
             Repr::Inconsistent { reason } => s.field("reason", reason),
+            Repr::RateLimitSpent { rate, wait } => s.field("rate_limit", rate).field("wait", wait),
+            Repr::Deadline { elapsed } => s.field("elapsed", elapsed),
         };
+        if let Some(attempts) = self.inner.attempts {
+            s.field("attempts", &attempts);
+        }
+        if let Some(note) = &self.inner.note {
+            s.field("note", note);
+        }
         if let Some(walk) = self.inner.walk {
             s.field("items_delivered", &walk.items_delivered)
                 .field("resume_page", &walk.resume_page);

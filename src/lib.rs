@@ -9,6 +9,7 @@ mod error;
 pub mod generated;
 mod model;
 mod pagination;
+mod retry;
 
 pub use client::{
     API_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
@@ -19,4 +20,7 @@ pub use model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot, S
 pub use pagination::{
     AccountSnapshotsEndpoint, DEFAULT_CONCURRENCY, DropletSnapshotsEndpoint, Endpoint, Items, List,
     ListDropletSnapshots, ListSnapshots, MAX_CONCURRENCY, Page, Pages, Progress, WalkSummary,
+};
+pub use retry::{
+    DEFAULT_RETRY_BUDGET, RETRY_COST, RetryPolicy, TIMEOUT_RETRY_COST, Timer, TokioTimer,
 };

@@ -26,14 +26,16 @@ use std::hash::{DefaultHasher, Hash, Hasher};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, FuturesOrdered, Stream, StreamExt, TryStreamExt};
 use tracing::Instrument;
 
-use crate::client::{Client, DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use crate::client::{Call, Client, DEFAULT_PER_PAGE, MAX_PER_PAGE};
 use crate::error::{Error, Result};
 use crate::generated::types;
 use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
+use crate::retry::RetryPolicy;
 
 /// Pages fetched at once by default during a walk.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -133,6 +135,8 @@ pub trait Endpoint: sealed::Sealed + Clone + fmt::Debug + Send + Sync + 'static 
         client: &Client,
         page: Option<u64>,
         per_page: Option<u64>,
+        policy: Option<RetryPolicy>,
+        deadline: Option<Instant>,
     ) -> impl Future<Output = Result<Page<Self::Item>>> + Send;
 
     /// A key that is equal for two items exactly when their ids are.
@@ -163,9 +167,12 @@ impl Endpoint for DropletSnapshotsEndpoint {
         client: &Client,
         page: Option<u64>,
         per_page: Option<u64>,
+        policy: Option<RetryPolicy>,
+        deadline: Option<Instant>,
     ) -> Result<Page<DropletSnapshot>> {
+        let call = Call { policy, deadline };
         let (body, headers) = client
-            .droplet_snapshots_page(self.droplet_id, page, per_page)
+            .droplet_snapshots_page(self.droplet_id, page, per_page, &call)
             .await?;
         Ok(page_from(
             body.snapshots,
@@ -190,9 +197,12 @@ impl Endpoint for AccountSnapshotsEndpoint {
         client: &Client,
         page: Option<u64>,
         per_page: Option<u64>,
+        policy: Option<RetryPolicy>,
+        deadline: Option<Instant>,
     ) -> Result<Page<Snapshot>> {
+        let call = Call { policy, deadline };
         let (body, headers) = client
-            .snapshots_page(page, per_page, self.resource_type.as_ref())
+            .snapshots_page(page, per_page, self.resource_type.as_ref(), &call)
             .await?;
         Ok(page_from(
             body.snapshots,
@@ -275,6 +285,8 @@ struct Walk {
     strict: bool,
     dedup: bool,
     progress: Option<ProgressFn>,
+    policy: Option<RetryPolicy>,
+    deadline: Option<Duration>,
 }
 
 impl Default for Walk {
@@ -288,6 +300,8 @@ impl Default for Walk {
             strict: false,
             dedup: true,
             progress: None,
+            policy: None,
+            deadline: None,
         }
     }
 }
@@ -303,6 +317,8 @@ impl fmt::Debug for Walk {
             .field("strict", &self.strict)
             .field("dedup", &self.dedup)
             .field("progress", &self.progress.is_some())
+            .field("policy", &self.policy)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -446,6 +462,22 @@ impl<E: Endpoint> List<E> {
         self
     }
 
+    /// The retry policy of this request's calls, instead of the client's.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.walk.policy = Some(policy);
+        self
+    }
+
+    /// A deadline for the whole request: for [`send`](Self::send) the one
+    /// call, for a walk every page of it, waits and retries included. No
+    /// retry starts that cannot finish before it; a request still running
+    /// at the deadline is abandoned with a timeout error
+    /// ([`Error::is_deadline`]).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.walk.deadline = Some(deadline);
+        self
+    }
+
     /// Fetches one page: [`page`](Self::page) (default 1) with
     /// [`per_page`](Self::per_page) items (default the API's, 20).
     ///
@@ -458,8 +490,15 @@ impl<E: Endpoint> List<E> {
     /// [`is_not_found`](crate::Error::is_not_found)), a decode error, a
     /// transport error.
     pub async fn send(self) -> Result<Page<E::Item>> {
+        let deadline = self.walk.deadline.map(|d| self.client.timer().now() + d);
         self.endpoint
-            .fetch(&self.client, self.walk.page, self.walk.per_page)
+            .fetch(
+                &self.client,
+                self.walk.page,
+                self.walk.per_page,
+                self.walk.policy,
+                deadline,
+            )
             .await
     }
 
@@ -635,6 +674,8 @@ struct WalkState<E: Endpoint> {
     summary: Arc<Mutex<WalkSummary>>,
     local: WalkSummary,
     done: bool,
+    /// When the whole walk must be over; set when it starts.
+    deadline: Option<Instant>,
 }
 
 impl<E: Endpoint> WalkState<E> {
@@ -668,6 +709,7 @@ impl<E: Endpoint> WalkState<E> {
                 ..WalkSummary::default()
             },
             done: false,
+            deadline: None,
             walk,
         }
     }
@@ -695,9 +737,15 @@ impl<E: Endpoint> WalkState<E> {
         let client = self.client.clone();
         let endpoint = self.endpoint.clone();
         let per_page = self.per_page;
+        let policy = self.walk.policy.clone();
+        let deadline = self.deadline;
         let span = tracing::debug_span!("page", page, per_page);
-        let future = async move { endpoint.fetch(&client, Some(page), Some(per_page)).await }
-            .instrument(span);
+        let future = async move {
+            endpoint
+                .fetch(&client, Some(page), Some(per_page), policy, deadline)
+                .await
+        }
+        .instrument(span);
         // The first page and a walk without prefetch have nothing to overlap.
         let work = if self.walk.concurrency > 1 && self.last_page.is_some() {
             Work::Task(tokio::spawn(future))
@@ -746,6 +794,9 @@ impl<E: Endpoint> WalkState<E> {
         }
         if self.walk.limit == Some(0) {
             return self.finish();
+        }
+        if self.local.pages == 0 && self.in_flight.is_empty() && self.deadline.is_none() {
+            self.deadline = self.walk.deadline.map(|d| self.client.timer().now() + d);
         }
         self.refill();
         let Some((number, result)) = self.in_flight.next().await else {

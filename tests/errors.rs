@@ -194,6 +194,7 @@ async fn connection_refused_is_a_connect_error() {
     let client = Client::builder()
         .token(TOKEN)
         .base_url(format!("http://127.0.0.1:{port}"))
+        .retry_policy(digitalocean_snapshots::RetryPolicy::none())
         .build()
         .unwrap();
     let error = client.list_snapshots().send().await.unwrap_err();
@@ -216,6 +217,7 @@ async fn a_stalled_server_is_a_timeout_error() {
         .token(TOKEN)
         .base_url(server.base_url())
         .timeout(Duration::from_millis(200))
+        .retry_policy(digitalocean_snapshots::RetryPolicy::none())
         .build()
         .unwrap();
     let error = client.list_snapshots().send().await.unwrap_err();

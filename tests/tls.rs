@@ -78,6 +78,7 @@ async fn https_to_an_untrusted_certificate_fails_as_a_transport_error() {
     let client = Client::builder()
         .token(TOKEN)
         .base_url(format!("https://localhost:{port}"))
+        .retry_policy(digitalocean_snapshots::RetryPolicy::none())
         .build()
         .unwrap();
     let error = client.list_snapshots().send().await.unwrap_err();

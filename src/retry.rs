@@ -1,0 +1,467 @@
+//! Retries, backoff, the retry budget, the shared rate-limit state, and the
+//! timer they wait on.
+//!
+//! Both operations are GETs, so every attempt is safe to repeat. What is
+//! retried: 429, 500, 502, 503, 504, connection failures, timeouts and
+//! bodies cut short. Never: other 4xx, a body that does not decode, input
+//! rejected before sending.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind};
+use crate::model::RateLimit;
+
+/// How a client retries a failed request.
+///
+/// ```
+/// use std::time::Duration;
+/// use digitalocean_snapshots::RetryPolicy;
+///
+/// let patient = RetryPolicy::default()
+///     .max_attempts(6)
+///     .backoff(Duration::from_secs(1), Duration::from_secs(20))
+///     .deadline(Duration::from_secs(120));
+/// assert_eq!(patient.attempts(), 6);
+/// assert_eq!(RetryPolicy::none().attempts(), 1);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    max_attempts: u32,
+    base: Duration,
+    cap: Duration,
+    max_wait: Duration,
+    deadline: Option<Duration>,
+    jitter: bool,
+    proactive: bool,
+}
+
+impl Default for RetryPolicy {
+    /// 4 attempts; exponential backoff from 0.5 s with full jitter, capped
+    /// at 8 s; the server's `retry-after` honoured up to 60 s; waits for
+    /// the hourly reset (up to 60 s) instead of spending requests the rate
+    /// limit will refuse; no overall deadline.
+    fn default() -> Self {
+        Self {
+            max_attempts: 4,
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            max_wait: Duration::from_secs(60),
+            deadline: None,
+            jitter: true,
+            proactive: true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// One attempt, no retries, no waiting for the rate limit.
+    pub fn none() -> Self {
+        Self {
+            max_attempts: 1,
+            proactive: false,
+            ..Self::default()
+        }
+    }
+
+    /// The most attempts per request, the first included (at least 1).
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Exponential backoff: the n-th retry waits up to `base * 2^(n-1)`,
+    /// never more than `cap`.
+    pub fn backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.base = base;
+        self.cap = cap.max(base);
+        self
+    }
+
+    /// The longest wait the client accepts before one retry, or before a
+    /// request while the hourly budget is spent. A longer wait asked for
+    /// by the server (`retry-after`, `ratelimit-reset`) is not slept: the
+    /// call fails at once with a rate-limited error that says when the
+    /// budget refills.
+    pub fn max_wait(mut self, wait: Duration) -> Self {
+        self.max_wait = wait;
+        self
+    }
+
+    /// An overall deadline for one call, waits and retries included: no
+    /// retry starts that cannot finish before it, and an attempt still
+    /// running at the deadline is abandoned.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// Full jitter (on by default): each backoff is a random duration up to
+    /// its ceiling, so many clients do not retry in step. Off, the wait is
+    /// the ceiling itself: reproducible, for tests.
+    pub fn jitter(mut self, jitter: bool) -> Self {
+        self.jitter = jitter;
+        self
+    }
+
+    /// Whether to wait for `ratelimit-reset` (within `max_wait`) before a
+    /// request when the last response said no requests remain, instead of
+    /// sending one the server will refuse. On by default.
+    pub fn wait_for_rate_limit(mut self, wait: bool) -> Self {
+        self.proactive = wait;
+        self
+    }
+
+    /// The most attempts per request.
+    pub fn attempts(&self) -> u32 {
+        self.max_attempts
+    }
+
+    /// The backoff ceiling before retry number `retry` (1-based).
+    fn ceiling(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        self.base.saturating_mul(factor).min(self.cap)
+    }
+
+    fn backoff_wait(&self, retry: u32) -> Duration {
+        let ceiling = self.ceiling(retry);
+        if self.jitter {
+            ceiling.mul_f64(fastrand::f64())
+        } else {
+            ceiling
+        }
+    }
+}
+
+/// Why a failed attempt may be retried, and what a retry costs from the
+/// budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Retryable {
+    /// 429: the server's word decides the wait.
+    RateLimited,
+    /// 500, 502, 503, 504.
+    ServerError,
+    /// A timeout, a refused connection, a body cut short.
+    Transient,
+}
+
+impl Retryable {
+    pub(crate) fn of(error: &Error) -> Option<Self> {
+        match error.kind() {
+            ErrorKind::Api => match error.status() {
+                Some(429) => Some(Self::RateLimited),
+                Some(500 | 502 | 503 | 504) => Some(Self::ServerError),
+                _ => None,
+            },
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport => {
+                if error.is_deadline() {
+                    None
+                } else {
+                    Some(Self::Transient)
+                }
+            }
+            _ => None,
+        }
+    }
+
+    fn cost(self) -> u32 {
+        match self {
+            Self::Transient => TIMEOUT_RETRY_COST,
+            _ => RETRY_COST,
+        }
+    }
+
+    fn reason(self) -> &'static str {
+        match self {
+            Self::RateLimited => "rate limited",
+            Self::ServerError => "server error",
+            Self::Transient => "transport failure",
+        }
+    }
+}
+
+/// The budget's default capacity (as in the AWS SDKs' standard mode).
+pub const DEFAULT_RETRY_BUDGET: u32 = 500;
+/// What a retry after a 429 or a 5xx costs.
+pub const RETRY_COST: u32 = 5;
+/// What a retry after a timeout or a transport failure costs.
+pub const TIMEOUT_RETRY_COST: u32 = 10;
+/// What a success at the first attempt gives back.
+const SUCCESS_REFUND: u32 = 1;
+
+/// A token bucket shared by every clone of a client: retries spend
+/// tokens, successes give them back. When a failing API has drained it, a
+/// busy program makes a few retries, not thousands.
+#[derive(Debug)]
+pub(crate) struct RetryBudget {
+    capacity: u32,
+    tokens: Mutex<u32>,
+}
+
+impl RetryBudget {
+    pub(crate) fn new(capacity: u32) -> Self {
+        Self {
+            capacity,
+            tokens: Mutex::new(capacity),
+        }
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut u32) -> R) -> R {
+        match self.tokens.lock() {
+            Ok(mut tokens) => f(&mut tokens),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> u32 {
+        self.with(|t| *t)
+    }
+
+    fn try_spend(&self, cost: u32) -> bool {
+        self.with(|tokens| {
+            if *tokens >= cost {
+                *tokens -= cost;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    fn refund(&self, amount: u32) {
+        let capacity = self.capacity;
+        self.with(|tokens| *tokens = tokens.saturating_add(amount).min(capacity));
+    }
+}
+
+/// The latest rate-limit headers any clone of a client has seen.
+#[derive(Debug, Default)]
+pub(crate) struct RateState {
+    latest: Mutex<Option<RateLimit>>,
+}
+
+impl RateState {
+    pub(crate) fn get(&self) -> Option<RateLimit> {
+        match self.latest.lock() {
+            Ok(latest) => *latest,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
+
+    pub(crate) fn record(&self, rate: RateLimit) {
+        match self.latest.lock() {
+            Ok(mut latest) => *latest = Some(rate),
+            Err(poisoned) => *poisoned.into_inner() = Some(rate),
+        }
+    }
+
+    /// How long to wait before a request the budget would refuse; `None`
+    /// when requests remain (or nothing is known).
+    fn wait(&self) -> Option<(Duration, RateLimit)> {
+        let rate = self.get()?;
+        if rate.remaining > 0 {
+            return None;
+        }
+        let wait = (rate.reset - chrono::Utc::now()).to_std().ok()?;
+        Some((wait, rate))
+    }
+}
+
+/// The clock and the sleep retries use. The default is tokio's; a test can
+/// supply one that records waits and returns at once, so backoff is exact
+/// and nothing sleeps.
+pub trait Timer: Send + Sync + fmt::Debug + 'static {
+    /// The current instant.
+    fn now(&self) -> Instant;
+    /// Waits for `duration`.
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
+}
+
+/// [`Timer`] on tokio's clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct TokioTimer;
+
+impl Timer for TokioTimer {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
+}
+
+/// What a retry loop needs besides the request itself.
+pub(crate) struct RetryContext<'a> {
+    pub(crate) policy: &'a RetryPolicy,
+    pub(crate) budget: &'a RetryBudget,
+    pub(crate) rate: &'a RateState,
+    pub(crate) timer: &'a dyn Timer,
+    /// The earliest of the call's and the walk's deadlines.
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) operation: &'static str,
+}
+
+impl RetryContext<'_> {
+    /// Runs `attempt` until it succeeds, fails for good, or the policy, the
+    /// budget or the deadline says stop.
+    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let started = self.timer.now();
+        let deadline = match (self.policy.deadline.map(|d| started + d), self.deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let mut attempts = 0u32;
+        let mut last_cost = 0u32;
+        loop {
+            if self.policy.proactive
+                && let Some((wait, rate)) = self.rate.wait()
+            {
+                let stop = if wait > self.policy.max_wait {
+                    Some(format!(
+                        "longer than the retry policy's maximum wait of {}s",
+                        self.policy.max_wait.as_secs()
+                    ))
+                } else if self.past(deadline, wait) {
+                    Some("past the call's deadline".to_owned())
+                } else {
+                    None
+                };
+                if let Some(note) = stop {
+                    return Err(Error::rate_limit_spent(rate, wait)
+                        .with_operation(self.operation)
+                        .with_attempts(attempts)
+                        .with_note(note));
+                }
+                tracing::info!(
+                    operation = self.operation,
+                    wait_ms = wait.as_millis() as u64,
+                    "no requests left this hour: waiting for the reset"
+                );
+                self.timer.sleep(wait).await;
+            }
+            attempts += 1;
+            let outcome = match deadline {
+                None => attempt().await,
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(self.timer.now());
+                    match tokio::time::timeout(left, attempt()).await {
+                        Ok(outcome) => outcome,
+                        Err(_) => Err(Error::deadline(self.timer.now() - started)
+                            .with_operation(self.operation)),
+                    }
+                }
+            };
+            let error = match outcome {
+                Ok(value) => {
+                    self.budget.refund(if attempts == 1 {
+                        SUCCESS_REFUND
+                    } else {
+                        last_cost
+                    });
+                    return Ok(value);
+                }
+                Err(error) => error,
+            };
+            let Some(class) = Retryable::of(&error) else {
+                return Err(error.with_attempts(attempts));
+            };
+            if attempts >= self.policy.max_attempts {
+                return Err(error.with_attempts(attempts));
+            }
+            let wait = self.wait_before_retry(class, &error, attempts);
+            if wait > self.policy.max_wait {
+                return Err(error.with_attempts(attempts).with_note(format!(
+                    "the server asks to wait {}s, more than the policy's maximum wait of {}s",
+                    wait.as_secs(),
+                    self.policy.max_wait.as_secs()
+                )));
+            }
+            if self.past(deadline, wait) {
+                return Err(error
+                    .with_attempts(attempts)
+                    .with_note("no time left before the deadline for another attempt"));
+            }
+            if !self.budget.try_spend(class.cost()) {
+                return Err(error
+                    .with_attempts(attempts)
+                    .with_note("the client's retry budget is spent: too many recent failures"));
+            }
+            last_cost = class.cost();
+            tracing::warn!(
+                operation = self.operation,
+                attempt = attempts,
+                reason = class.reason(),
+                status = error.status(),
+                wait_ms = wait.as_millis() as u64,
+                "retrying"
+            );
+            self.timer.sleep(wait).await;
+        }
+    }
+
+    /// The server's word first on a 429: `retry-after`, else the hourly
+    /// reset when nothing remains; otherwise exponential backoff.
+    fn wait_before_retry(&self, class: Retryable, error: &Error, attempts: u32) -> Duration {
+        if class == Retryable::RateLimited {
+            if let Some(wait) = error.retry_after() {
+                return wait;
+            }
+            if let Some(rate) = error.rate_limit()
+                && rate.remaining == 0
+                && let Ok(wait) = (rate.reset - chrono::Utc::now()).to_std()
+            {
+                return wait;
+            }
+        }
+        self.policy.backoff_wait(attempts)
+    }
+
+    fn past(&self, deadline: Option<Instant>, wait: Duration) -> bool {
+        deadline.is_some_and(|d| self.timer.now() + wait >= d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_and_jitter_stays_below_the_ceiling() {
+        let policy = RetryPolicy::default()
+            .backoff(Duration::from_millis(500), Duration::from_secs(8))
+            .jitter(false);
+        let waits: Vec<u128> = (1..=7)
+            .map(|n| policy.backoff_wait(n).as_millis())
+            .collect();
+        assert_eq!(waits, [500, 1000, 2000, 4000, 8000, 8000, 8000]);
+        let jittered = policy.jitter(true);
+        for n in 1..=7 {
+            for _ in 0..100 {
+                assert!(jittered.backoff_wait(n) <= jittered.ceiling(n));
+            }
+        }
+        assert_eq!(
+            RetryPolicy::default().ceiling(u32::MAX),
+            Duration::from_secs(8)
+        );
+    }
+
+    #[test]
+    fn the_budget_spends_refunds_and_never_exceeds_its_capacity() {
+        let budget = RetryBudget::new(12);
+        assert!(budget.try_spend(RETRY_COST));
+        assert!(budget.try_spend(RETRY_COST));
+        assert!(!budget.try_spend(RETRY_COST), "2 tokens left");
+        budget.refund(100);
+        assert_eq!(budget.remaining(), 12);
+    }
+}
