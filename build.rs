@@ -18,24 +18,18 @@
 //!   `#[non_exhaustive]` structs, `f64` sizes), so decoding goes straight
 //!   into the public types and a new enum value never fails a page.
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 
-const FRAGMENT: &str = "openapi/snapshots.yaml";
+mod codegen;
 
-/// Schemas that `src/model.rs` stands in for, by their name in the fragment.
-const REPLACEMENTS: &[(&str, &str)] = &[
-    ("droplet_snapshot", "crate::model::DropletSnapshot"),
-    ("snapshot", "crate::model::Snapshot"),
-    ("snapshot_type", "crate::model::SnapshotType"),
-    ("resource_type", "crate::model::ResourceType"),
-];
+const FRAGMENT: &str = "openapi/snapshots.yaml";
 
 fn main() -> ExitCode {
     println!("cargo::rerun-if-changed={FRAGMENT}");
     println!("cargo::rerun-if-changed=build.rs");
-    match generate() {
+    println!("cargo::rerun-if-changed=codegen.rs");
+    match write_client() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             // Cargo prints a failing build script's stderr: make it readable.
@@ -45,45 +39,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn generate() -> Result<(), String> {
+fn write_client() -> Result<(), String> {
     let text = std::fs::read_to_string(FRAGMENT).map_err(|e| format!("  reading it: {e}"))?;
-    let spec: openapiv3::OpenAPI = serde_yaml_ng::from_str(&text)
-        .map_err(|e| format!("  it is not a valid OpenAPI 3.0 document: {e}"))?;
-    check_shape(&spec)?;
-    let spec = for_progenitor(spec);
-
-    let mut settings = progenitor::GenerationSettings::default();
-    settings.with_interface(progenitor::InterfaceStyle::Positional);
-    for (schema, rust_type) in REPLACEMENTS {
-        settings.with_replacement(pascal_case(schema), rust_type, std::iter::empty());
-    }
-
-    // Progenitor panics on some shapes it does not support; report them as
-    // what they are instead of a bare backtrace.
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let generated = std::panic::catch_unwind(move || {
-        progenitor::Generator::new(&settings).generate_tokens(&spec)
-    });
-    std::panic::set_hook(default_hook);
-    let tokens = match generated {
-        Ok(Ok(tokens)) => tokens,
-        Ok(Err(e)) => return Err(format!("  progenitor rejected it: {e}")),
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<String>()
-                .map(String::as_str)
-                .or_else(|| panic.downcast_ref::<&str>().copied())
-                .unwrap_or("(no message)");
-            return Err(format!(
-                "  progenitor panicked on a shape it does not support: {what}"
-            ));
-        }
-    };
-    let file: syn::File = syn::parse2(tokens)
-        .map_err(|e| format!("  progenitor produced code that does not parse: {e}"))?;
-    let code = prettyplease::unparse(&file);
-
+    let code = codegen::generate(&text)?;
     let out_dir = std::env::var_os("OUT_DIR").ok_or("  OUT_DIR is not set (not run by cargo?)")?;
     let out = Path::new(&out_dir).join("generated.rs");
     // Write only when changed, so an unchanged fragment does not rebuild.
@@ -91,107 +49,4 @@ fn generate() -> Result<(), String> {
         std::fs::write(&out, code).map_err(|e| format!("  writing {}: {e}", out.display()))?;
     }
     Ok(())
-}
-
-/// Checks what the hand-written layer relies on, so that a fragment that
-/// breaks it fails here with a precise message instead of later in rustc.
-fn check_shape(spec: &openapiv3::OpenAPI) -> Result<(), String> {
-    let mut problems = String::new();
-    if !spec.openapi.starts_with("3.0.") {
-        let _ = writeln!(
-            problems,
-            "  - `openapi: {}`: progenitor supports OpenAPI 3.0.x only",
-            spec.openapi
-        );
-    }
-    let expected = [
-        (
-            "/v2/droplets/{droplet_id}/snapshots",
-            "droplets_list_snapshots",
-        ),
-        ("/v2/snapshots", "snapshots_list"),
-    ];
-    for (path, operation_id) in expected {
-        let Some(item) = spec.paths.paths.get(path).and_then(|p| p.as_item()) else {
-            let _ = writeln!(problems, "  - path `{path}` is missing");
-            continue;
-        };
-        let Some(get) = &item.get else {
-            let _ = writeln!(problems, "  - `GET {path}` is missing");
-            continue;
-        };
-        if get.operation_id.as_deref() != Some(operation_id) {
-            let _ = writeln!(
-                problems,
-                "  - `GET {path}` must have operationId `{operation_id}` (the client's method names come from it), found {:?}",
-                get.operation_id
-            );
-        }
-        let ok = get
-            .responses
-            .responses
-            .get(&openapiv3::StatusCode::Code(200));
-        if ok.is_none() {
-            let _ = writeln!(problems, "  - `GET {path}` has no `200` response");
-        }
-    }
-    let schemas = spec.components.as_ref().map(|c| &c.schemas);
-    for (schema, _) in REPLACEMENTS {
-        if !schemas.is_some_and(|s| s.contains_key(*schema)) {
-            let _ = writeln!(
-                problems,
-                "  - `components.schemas.{schema}` is missing (src/model.rs stands in for it)"
-            );
-        }
-    }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
-    }
-}
-
-/// Keeps only what progenitor should generate: 2xx responses (see the
-/// module documentation for why).
-fn for_progenitor(mut spec: openapiv3::OpenAPI) -> openapiv3::OpenAPI {
-    for (_, item) in spec.paths.paths.iter_mut() {
-        let openapiv3::ReferenceOr::Item(item) = item else {
-            continue;
-        };
-        let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.options,
-            &mut item.head,
-            &mut item.patch,
-            &mut item.trace,
-        ];
-        for operation in operations.into_iter().flatten() {
-            operation.responses.default = None;
-            operation
-                .responses
-                .responses
-                .retain(|status, _| match status {
-                    openapiv3::StatusCode::Code(code) => (200..300).contains(code),
-                    openapiv3::StatusCode::Range(range) => *range == 2,
-                });
-        }
-    }
-    spec
-}
-
-fn pascal_case(snake: &str) -> String {
-    snake
-        .split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|first| first.to_ascii_uppercase().to_string() + chars.as_str())
-                .unwrap_or_default()
-        })
-        .collect()
 }

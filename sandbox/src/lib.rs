@@ -37,6 +37,8 @@
 
 mod data;
 mod server;
+#[cfg(feature = "spec")]
+pub mod spec;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

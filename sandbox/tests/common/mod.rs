@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// One answer, read whole.
 pub struct Answer {
@@ -45,57 +45,10 @@ pub async fn get(base: &str, path: &str, token: Option<&str>) -> Answer {
     }
 }
 
-/// The fragment's `components.schemas`, with OpenAPI's `nullable` turned
-/// into JSON Schema's `"null"` type, so a standard validator can hold the
-/// sandbox to the spec.
-fn components() -> &'static Value {
-    static COMPONENTS: OnceLock<Value> = OnceLock::new();
-    COMPONENTS.get_or_init(|| {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/snapshots.yaml");
-        let text = std::fs::read_to_string(path).expect("the fragment");
-        let spec: Value = serde_yaml_ng::from_str(&text).expect("the fragment parses");
-        let mut schemas = spec["components"]["schemas"].clone();
-        to_json_schema(&mut schemas);
-        json!({ "schemas": schemas })
-    })
-}
-
-fn to_json_schema(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            if map.remove("nullable") == Some(Value::Bool(true))
-                && let Some(Value::String(t)) = map.get("type").cloned()
-            {
-                map.insert("type".into(), json!([t, "null"]));
-            }
-            map.remove("example");
-            for child in map.values_mut() {
-                to_json_schema(child);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(to_json_schema),
-        _ => {}
-    }
-}
-
-/// Validates `instance` against `components.schemas.<name>`; the error
-/// lists every violation with its path.
+/// Validates `instance` against the fragment's schema `name`.
+#[cfg(feature = "spec")]
 pub fn validate(name: &str, instance: &Value) -> Result<(), String> {
-    let schema = json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "components": components(),
-        "allOf": [{ "$ref": format!("#/components/schemas/{name}") }],
-    });
-    let validator = jsonschema::validator_for(&schema).map_err(|e| format!("bad schema: {e}"))?;
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
+    digitalocean_sandbox::spec::validate(name, instance).map_err(|errors| errors.join("; "))
 }
 
 /// The response schema of each endpoint.
