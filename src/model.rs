@@ -224,7 +224,6 @@ pub struct Snapshot {
     /// answer: no tags), or leaves the field out, as it may for a token
     /// without the `tag:read` scope.
     #[serde(default)]
-    #[cfg_attr(feature = "schemars", schemars(required))]
     pub tags: Option<Vec<String>>,
 }
 

@@ -84,5 +84,9 @@ pub fn validate(name: &str, instance: &Value) -> Result<(), Vec<String>> {
         .iter_errors(instance)
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
