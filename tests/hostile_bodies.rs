@@ -1,0 +1,371 @@
+//! Hostile response bodies, through the whole client: schema-valid
+//! documents always decode; wrong types, missing fields, nulls, huge
+//! numbers, deep nesting, truncation and random bytes give a decode error
+//! that names the first bad field, never a panic; big bodies do not make
+//! big errors.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use digitalocean_snapshots::{Client, ErrorKind, RetryPolicy, Snapshot};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::runtime::Runtime;
+
+/// A server that answers every request with the current status and body.
+struct Canned {
+    runtime: Runtime,
+    answer: Arc<Mutex<(u16, Vec<u8>)>>,
+    client: Client,
+}
+
+impl Canned {
+    fn start() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let answer = Arc::new(Mutex::new((200, Vec::new())));
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = Arc::clone(&answer);
+        runtime.spawn(async move {
+            loop {
+                let Ok((mut socket, _)) = listener.accept().await else { return };
+                let _ = socket.set_nodelay(true);
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let mut head = Vec::new();
+                    loop {
+                        // One request head per answer; keep-alive.
+                        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                            match socket.read(&mut buf).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => head.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        head.clear();
+                        let (status, body) = shared.lock().unwrap().clone();
+                        let mut response = format!(
+                            "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                            body.len()
+                        )
+                        .into_bytes();
+                        response.extend_from_slice(&body);
+                        if socket.write_all(&response).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        let client = Client::builder()
+            .token(common::TOKEN)
+            .base_url(format!("http://{addr}"))
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+        Self {
+            runtime,
+            answer,
+            client,
+        }
+    }
+
+    fn account(
+        &self,
+        status: u16,
+        body: impl Into<Vec<u8>>,
+    ) -> digitalocean_snapshots::Result<Vec<Snapshot>> {
+        *self.answer.lock().unwrap() = (status, body.into());
+        self.runtime
+            .block_on(self.client.list_snapshots().send())
+            .map(|page| page.items)
+    }
+}
+
+thread_local! {
+    /// One server per test thread: tests run in parallel, cases in order.
+    static CANNED: &'static Canned = Box::leak(Box::new(Canned::start()));
+}
+
+fn canned() -> &'static Canned {
+    CANNED.with(|canned| *canned)
+}
+
+/// Schema-valid account items, including awkward but legal values.
+fn item() -> impl Strategy<Value = Value> {
+    let id = prop_oneof![
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<u128>().prop_map(|n| {
+            let h = format!("{n:032x}");
+            format!(
+                "{}-{}-{}-{}-{}",
+                &h[..8],
+                &h[8..12],
+                &h[12..16],
+                &h[16..20],
+                &h[20..]
+            )
+        }),
+    ];
+    let created = (946_684_800i64..4_102_444_800).prop_map(|secs| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    });
+    let size = prop_oneof![
+        Just(0.1008f64),
+        Just(0.0),
+        (0u64..10_000_000).prop_map(|n| n as f64 / 10_000.0),
+        proptest::num::f64::POSITIVE | proptest::num::f64::NORMAL,
+    ];
+    let resource_type = prop_oneof![
+        Just("droplet".to_owned()),
+        Just("volume".to_owned()),
+        "[a-z_]{1,16}"
+    ];
+    let tags = proptest::option::of(proptest::collection::vec("\\PC{0,12}", 0..4));
+    (
+        id,
+        "\\PC{0,40}",
+        created,
+        proptest::collection::vec("[a-z]{3}[0-9]", 0..4),
+        "\\PC{0,36}",
+        resource_type,
+        any::<u64>(),
+        size,
+        tags,
+    )
+        .prop_map(
+            |(
+                id,
+                name,
+                created_at,
+                regions,
+                resource_id,
+                resource_type,
+                min_disk_size,
+                size_gigabytes,
+                tags,
+            )| {
+                json!({
+                    "id": id, "name": name, "created_at": created_at, "regions": regions,
+                    "resource_id": resource_id, "resource_type": resource_type,
+                    "min_disk_size": min_disk_size, "size_gigabytes": size_gigabytes, "tags": tags,
+                })
+            },
+        )
+}
+
+fn page(items: &[Value]) -> Value {
+    json!({ "snapshots": items, "links": {}, "meta": { "total": items.len() } })
+}
+
+/// A value of the wrong type for each field, and whether the field may be
+/// null.
+fn wrong_value(field: &str) -> Vec<Value> {
+    match field {
+        "id" | "name" | "resource_id" => vec![json!(42), json!(["x"]), json!({})],
+        "created_at" => vec![
+            json!("yesterday"),
+            json!(1595954862),
+            json!("2020-13-45T99:00:00Z"),
+        ],
+        "regions" => vec![json!("nyc1"), json!([1, 2]), json!({"a": 1})],
+        "resource_type" => vec![json!(7), json!(["droplet"])],
+        "min_disk_size" => vec![json!(-1), json!(1.5), json!("25"), json!(1e300)],
+        "size_gigabytes" => vec![json!("2.34"), json!(true), json!([1.0])],
+        "tags" => vec![json!("web"), json!([1])],
+        _ => unreachable!(),
+    }
+}
+
+const FIELDS: [&str; 9] = [
+    "id",
+    "name",
+    "created_at",
+    "regions",
+    "resource_id",
+    "resource_type",
+    "min_disk_size",
+    "size_gigabytes",
+    "tags",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn schema_valid_pages_always_decode_to_the_same_values(items in proptest::collection::vec(item(), 0..30)) {
+        let body = page(&items);
+        let decoded = canned().account(200, body.to_string()).unwrap();
+        prop_assert_eq!(decoded.len(), items.len());
+        for (got, sent) in decoded.iter().zip(&items) {
+            prop_assert_eq!(&serde_json::to_value(got).unwrap(), sent);
+        }
+    }
+
+    #[test]
+    fn a_wrong_type_names_the_path_of_the_field(
+        items in proptest::collection::vec(item(), 1..20),
+        pick in any::<prop::sample::Index>(),
+        field in prop::sample::select(FIELDS.to_vec()),
+        choice in any::<prop::sample::Index>(),
+    ) {
+        let mut items = items;
+        let at = pick.index(items.len());
+        let values = wrong_value(field);
+        items[at][field] = choice.get(&values).clone();
+        let error = canned().account(200, page(&items).to_string()).unwrap_err();
+        prop_assert_eq!(error.kind(), ErrorKind::Decode);
+        // The field itself, or an element inside it (`tags[0]`).
+        let expected = format!("snapshots[{at}].{field}");
+        let path = error.decode_error().unwrap().path().to_owned();
+        prop_assert!(
+            path == expected || path.starts_with(&format!("{expected}[")),
+            "{} is not {}: {}", path, expected, error
+        );
+    }
+
+    #[test]
+    fn a_missing_or_null_required_field_is_named(
+        items in proptest::collection::vec(item(), 1..20),
+        pick in any::<prop::sample::Index>(),
+        field in prop::sample::select(FIELDS[..8].to_vec()),
+        remove in any::<bool>(),
+    ) {
+        let mut items = items;
+        let at = pick.index(items.len());
+        if remove {
+            items[at].as_object_mut().unwrap().remove(field);
+        } else {
+            items[at][field] = Value::Null;
+        }
+        let error = canned().account(200, page(&items).to_string()).unwrap_err();
+        let decode = error.decode_error().unwrap();
+        if remove {
+            prop_assert_eq!(decode.path(), format!("snapshots[{at}]"));
+            prop_assert!(decode.message().contains(field), "{}", decode.message());
+        } else {
+            prop_assert_eq!(decode.path(), format!("snapshots[{at}].{field}"));
+        }
+    }
+
+    #[test]
+    fn truncated_documents_are_decode_errors(items in proptest::collection::vec(item(), 1..10), cut in any::<prop::sample::Index>()) {
+        let body = page(&items).to_string();
+        let cut = cut.index(body.len());
+        let error = canned().account(200, &body.as_bytes()[..cut]).unwrap_err();
+        prop_assert_eq!(error.kind(), ErrorKind::Decode);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
+        let result = canned().account(200, bytes);
+        if let Err(error) = result {
+            prop_assert_eq!(error.kind(), ErrorKind::Decode);
+            prop_assert!(error.to_string().len() < 1_000);
+        }
+    }
+}
+
+#[test]
+fn huge_numbers_and_impossible_values_are_named() {
+    let base = || {
+        page(&[json!({
+            "id": "1", "name": "n", "created_at": "2020-07-28T16:47:44Z", "regions": [],
+            "resource_id": "2", "resource_type": "droplet", "min_disk_size": 1,
+            "size_gigabytes": 1.0, "tags": null
+        })])
+    };
+    let cases = [
+        (
+            "snapshots[0].size_gigabytes",
+            base().to_string().replace("1.0,", "1e400,"),
+        ),
+        (
+            "snapshots[0].min_disk_size",
+            base().to_string().replace(
+                "\"min_disk_size\":1",
+                "\"min_disk_size\":184467440737095516150",
+            ),
+        ),
+        (
+            "meta.total",
+            base().to_string().replace("\"total\":1", "\"total\":-1"),
+        ),
+        (
+            "meta.total",
+            base().to_string().replace("\"total\":1", "\"total\":1.5"),
+        ),
+        (
+            "snapshots",
+            base()
+                .to_string()
+                .replace("\"snapshots\":[", "\"snapshots\":null,\"x\":["),
+        ),
+    ];
+    for (path, body) in cases {
+        let error = canned().account(200, body.clone()).unwrap_err();
+        assert_eq!(
+            error.decode_error().map(|d| d.path()),
+            Some(path),
+            "{body}: {error}"
+        );
+    }
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let depth = 100_000;
+    let body = format!(
+        "{{\"snapshots\":{}{}}}",
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    let error = canned().account(200, body).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Decode);
+    let body = format!(
+        "{{\"meta\":{}1{}}}",
+        "{\"a\":".repeat(depth),
+        "}".repeat(depth)
+    );
+    assert!(canned().account(200, body).unwrap_err().is_decode());
+}
+
+#[test]
+fn ten_megabyte_bodies_make_short_errors() {
+    // A 10 MB success body that does not decode.
+    let garbage = "x".repeat(10 * 1024 * 1024);
+    let error = canned().account(200, garbage.clone()).unwrap_err();
+    assert!(error.is_decode());
+    assert!(
+        error.to_string().len() < 1_000,
+        "{} bytes",
+        error.to_string().len()
+    );
+    assert!(error.decode_error().unwrap().body_excerpt().chars().count() <= 201);
+
+    // A 10 MB error body: read up to a limit, shown as a short excerpt.
+    let error = canned()
+        .account(502, format!("<html>{garbage}</html>"))
+        .unwrap_err();
+    assert_eq!(error.status(), Some(502));
+    assert!(error.to_string().len() < 1_000);
+
+    // A valid 10 MB page: one huge name decodes.
+    let big = page(&[json!({
+        "id": "1", "name": garbage, "created_at": "2020-07-28T16:47:44Z", "regions": [],
+        "resource_id": "2", "resource_type": "volume", "min_disk_size": 1,
+        "size_gigabytes": 1.0, "tags": []
+    })]);
+    let items = canned().account(200, big.to_string()).unwrap();
+    assert_eq!(items[0].name.len(), 10 * 1024 * 1024);
+}
