@@ -23,6 +23,7 @@ use serde::Deserialize;
 
 const PER_PAGE: u64 = 200;
 const CHILD_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_URL";
+const CHILD_DEDUP_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_DEDUP";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(url) = std::env::var(CHILD_ENV) {
@@ -191,7 +192,8 @@ fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
             .token(digitalocean_sandbox::DEFAULT_TOKEN)
             .base_url(url)
             .build()?;
-        let mut items = client.list_snapshots().items();
+        let dedup = std::env::var(CHILD_DEDUP_ENV).map_or(true, |v| v != "off");
+        let mut items = client.list_snapshots().dedup(dedup).items();
         let (mut count, mut gigabytes) = (0u64, 0f64);
         while let Some(item) = items.try_next().await? {
             count += 1;
@@ -213,9 +215,14 @@ async fn memory() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "2. Peak resident memory of a process streaming the account listing (items() with default prefetch)\n"
     );
-    println!("| items | peak RSS |");
-    println!("|---|---|");
-    for items in [1_000usize, 10_000, 100_000] {
+    println!("| items | dedup | peak RSS |");
+    println!("|---|---|---|");
+    for (items, dedup) in [
+        (1_000usize, "on"),
+        (10_000, "on"),
+        (100_000, "on"),
+        (100_000, "off"),
+    ] {
         let sandbox = Sandbox::builder()
             .snapshots(items)
             .rate_limits(RateLimits::unlimited())
@@ -224,6 +231,7 @@ async fn memory() -> Result<(), Box<dyn std::error::Error>> {
         let exe = std::env::current_exe()?;
         let output = tokio::process::Command::new(exe)
             .env(CHILD_ENV, sandbox.base_url())
+            .env(CHILD_DEDUP_ENV, dedup)
             .output()
             .await?;
         let text = String::from_utf8_lossy(&output.stdout);
@@ -231,10 +239,10 @@ async fn memory() -> Result<(), Box<dyn std::error::Error>> {
         match fields[..] {
             [count, _, rss] if count == items.to_string() => {
                 let rss: f64 = rss.parse::<f64>().unwrap_or(0.0) / 1024.0;
-                println!("| {items} | {rss:.1} MiB |");
+                println!("| {items} | {dedup} | {rss:.1} MiB |");
             }
             _ => println!(
-                "| {items} | child failed: {} {} |",
+                "| {items} | {dedup} | child failed: {} {} |",
                 text.trim(),
                 String::from_utf8_lossy(&output.stderr).trim()
             ),

@@ -16,10 +16,12 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
+mod common;
+
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, ValueEnum};
 use digitalocean_snapshots::{
-    Client, DropletSnapshot, Error, Page, RateLimit, ResourceType, Snapshot, TOKEN_ENV_VARS,
+    Client, DropletSnapshot, Error, Page, RateLimit, ResourceType, Snapshot,
 };
 use futures_util::{Stream, StreamExt};
 use serde::Serialize;
@@ -200,34 +202,8 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let token_set = TOKEN_ENV_VARS
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|v| !v.is_empty()));
     // Keeps the fake server alive for the whole run when there is one.
-    let mut _sandbox = None;
-    let client = if token_set {
-        Client::from_env().map_err(|e| e.to_string())?
-    } else {
-        let sandbox = digitalocean_sandbox::Sandbox::builder()
-            .seed(2026)
-            .snapshots(1_200)
-            .droplet(3164444, 9, 4)
-            .start()
-            .await
-            .map_err(|e| format!("cannot start the fake server: {e}"))?;
-        eprintln!(
-            "note: no {} set: reading a fake DigitalOcean API at {} with seeded data (try --droplet 3164444)",
-            TOKEN_ENV_VARS[0],
-            sandbox.base_url()
-        );
-        let client = Client::builder()
-            .token(sandbox.token().unwrap_or("sandbox"))
-            .base_url(sandbox.base_url())
-            .build()
-            .map_err(|e| e.to_string())?;
-        _sandbox = Some(sandbox);
-        client
-    };
+    let (client, _sandbox) = common::client().await.map_err(|e| e.to_string())?;
 
     let report = match args.droplet {
         Some(droplet) => {
