@@ -210,20 +210,7 @@ fn the_fragment_agrees_with_the_facts() {
     );
     let account_item = schema("snapshot");
     check(
-        required(account_item)
-            == [
-                "id",
-                "name",
-                "created_at",
-                "regions",
-                "resource_id",
-                "resource_type",
-                "min_disk_size",
-                "size_gigabytes",
-                "tags",
-            ]
-            .map(String::from)
-            .into(),
+        required(account_item) == common::ACCOUNT_FIELDS.map(String::from).into(),
         "account snapshot: every field required",
     );
     let props2 = &account_item["properties"];
@@ -363,14 +350,7 @@ fn the_fragment_agrees_with_the_facts() {
 
 #[tokio::test]
 async fn the_401_message_names_the_scope_the_fragment_requires() {
-    let server = httpmock::MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(401)
-                .body(r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#);
-        })
-        .await;
+    let server = common::answering(401, common::UNAUTHORIZED).await;
     let client = common::client(&server);
     let droplet = client.list_droplet_snapshots(1).send().await.unwrap_err();
     let account = client.list_snapshots().send().await.unwrap_err();

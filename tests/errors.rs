@@ -96,14 +96,7 @@ async fn unauthorized_says_the_token_was_rejected_where_it_came_from_and_the_sco
         Some("droplet:read")
     );
 
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(401)
-                .body(r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#);
-        })
-        .await;
+    let server = common::answering(401, common::UNAUTHORIZED).await;
     let error = client(&server).list_snapshots().send().await.unwrap_err();
     assert!(error.to_string().contains("snapshot:read"), "{error}");
 }

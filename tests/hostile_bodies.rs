@@ -187,17 +187,7 @@ fn wrong_value(field: &str) -> Vec<Value> {
     }
 }
 
-const FIELDS: [&str; 9] = [
-    "id",
-    "name",
-    "created_at",
-    "regions",
-    "resource_id",
-    "resource_type",
-    "min_disk_size",
-    "size_gigabytes",
-    "tags",
-];
+const FIELDS: [&str; 9] = common::ACCOUNT_FIELDS;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]

@@ -88,14 +88,7 @@ fn debug_and_display_never_show_the_token() {
 
 #[tokio::test]
 async fn errors_never_show_the_token() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(401)
-                .body(r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#);
-        })
-        .await;
+    let server = common::answering(401, common::UNAUTHORIZED).await;
     let error = client(&server).list_snapshots().send().await.unwrap_err();
     for text in [
         error.to_string(),

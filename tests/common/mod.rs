@@ -27,3 +27,33 @@ pub const RATE_HEADERS: [(&str, &str); 3] = [
     ("ratelimit-remaining", "4816"),
     ("ratelimit-reset", "1444931833"),
 ];
+
+/// The fields of an account snapshot, in the spec's order: all required,
+/// `tags` nullable.
+pub const ACCOUNT_FIELDS: [&str; 9] = [
+    "id",
+    "name",
+    "created_at",
+    "regions",
+    "resource_id",
+    "resource_type",
+    "min_disk_size",
+    "size_gigabytes",
+    "tags",
+];
+
+/// DigitalOcean's answer to a rejected token.
+pub const UNAUTHORIZED: &str = r#"{"id":"unauthorized","message":"Unable to authenticate you."}"#;
+
+/// A mock server that answers every request with `status` and `body`.
+pub async fn answering(status: u16, body: &str) -> MockServer {
+    let server = MockServer::start_async().await;
+    let body = body.to_owned();
+    server
+        .mock_async(move |when, then| {
+            when.any_request();
+            then.status(status).body(body);
+        })
+        .await;
+    server
+}
