@@ -195,6 +195,9 @@ async fn main() -> ExitCode {
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
+            if std::io::stderr().is_terminal() {
+                eprint!("\r\x1b[2K");
+            }
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
@@ -237,6 +240,10 @@ async fn run(args: Args) -> Result<(), String> {
                 .map_err(|e| explain(e, &client, None))?
         }
     };
+    if std::io::stderr().is_terminal() {
+        // Whatever the progress line last said, the report is done.
+        eprint!("\r\x1b[2K");
+    }
     if let Some(rate) = report {
         eprintln!(
             "rate limit: {} of {} requests left this hour (refills at {})",

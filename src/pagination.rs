@@ -244,7 +244,8 @@ pub struct Progress {
     pub items: u64,
     /// The listing's total as of the latest page.
     pub total: u64,
-    /// The pages this walk expects to fetch, as of the latest page.
+    /// The pages this walk expects to fetch, as of the latest page (fewer
+    /// than the listing has when a limit stops it early).
     pub page_count: u64,
 }
 
@@ -863,7 +864,7 @@ impl<E: Endpoint> WalkState<E> {
                 pages: self.local.pages,
                 items: self.local.items,
                 total: page.total,
-                page_count: last - self.start + 1,
+                page_count: last.min(self.limit_page.unwrap_or(u64::MAX)) - self.start + 1,
             });
         }
         Some(Ok(page))

@@ -395,13 +395,22 @@ async fn limit_asks_for_no_more_than_needed() {
     assert_eq!(log[0].query_param("per_page").as_deref(), Some("5"));
 
     sandbox.reset_stats();
+    let last: Arc<Mutex<Option<Progress>>> = Arc::default();
+    let sink = Arc::clone(&last);
     let some = client
         .list_snapshots()
         .limit(450)
+        .on_progress(move |p| *sink.lock().unwrap() = Some(*p))
         .collect_all()
         .await
         .unwrap();
     assert_eq!(some.len(), 450);
+    let last = last.lock().unwrap().expect("progress was reported");
+    assert_eq!(
+        (last.items, last.pages, last.page_count),
+        (450, 3, 3),
+        "the limit's pages, not the listing's"
+    );
     assert_eq!(sandbox.stats().requests, 3, "pages of 200: 200 + 200 + 50");
 
     sandbox.reset_stats();
