@@ -564,3 +564,52 @@ async fn a_full_listing_survives_faults_with_exactly_the_seeded_items() {
         );
     }
 }
+
+/// Collects what a `tracing` subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_retry_is_a_tracing_event_with_attempt_reason_and_wait() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = flaky(2, 503, &[]).await;
+    let (client, _) = client(&server.base_url(), exact());
+    client.list_snapshots().send().await.unwrap();
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("retrying")).collect();
+    assert_eq!(retries.len(), 2, "{log}");
+    assert!(
+        retries[0].contains("attempt=1") && retries[0].contains("wait_ms=500"),
+        "{log}"
+    );
+    assert!(
+        retries[1].contains("attempt=2") && retries[1].contains("wait_ms=1000"),
+        "{log}"
+    );
+    assert!(
+        retries
+            .iter()
+            .all(|l| l.contains("server error") && l.contains("status=503")),
+        "{log}"
+    );
+    assert!(!log.contains(TOKEN), "the token is never logged");
+}
