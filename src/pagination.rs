@@ -829,10 +829,14 @@ impl<E: Endpoint> WalkState<E> {
         if let Some(rate) = &page.rate_limit {
             self.allowance = rate.remaining;
         }
-        if page.items.is_empty() && !first {
+        if page.items.is_empty() {
             // An empty page ends the walk; pages after it would be empty too.
             self.in_flight = FuturesOrdered::new();
-            return self.finish();
+            if !first {
+                return self.finish();
+            }
+            // The first page is still delivered, for its total and links.
+            self.last_page = Some(self.start);
         }
         if self.walk.dedup {
             let before = page.items.len();

@@ -549,3 +549,40 @@ async fn walk_settings_are_checked_before_any_request() {
     }
     assert_eq!(sandbox.stats().requests, 0);
 }
+
+#[tokio::test]
+async fn an_empty_page_ends_the_walk_whatever_the_total_says() {
+    let server = MockServer::start_async().await;
+    let first = server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots").query_param("page", "1");
+            then.status(200).body(page_body(0, 0, 500));
+        })
+        .await;
+    let others = server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(200).body(page_body(0, 10, 500));
+        })
+        .await;
+    let client = common::client(&server);
+    let mut pages = client.list_snapshots().pages();
+    let page = pages.next().await.unwrap().unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(page.total, 500);
+    assert!(pages.next().await.is_none());
+    let summary = pages.summary();
+    assert!(summary.complete && !summary.consistent, "{summary:?}");
+    assert_eq!(
+        (first.calls_async().await, others.calls_async().await),
+        (1, 0)
+    );
+
+    let error = client
+        .list_snapshots()
+        .strict(true)
+        .collect_all()
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+}
