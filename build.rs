@@ -17,6 +17,9 @@
 //!   hand-written types in `src/model.rs` (forward-compatible enums,
 //!   `#[non_exhaustive]` structs, `f64` sizes), so decoding goes straight
 //!   into the public types and a new enum value never fails a page.
+//!
+//! The generated requests also pass through `client::prepare_request`,
+//! which removes the `api-version` header progenitor adds on its own.
 
 use std::path::Path;
 use std::process::ExitCode;

@@ -24,6 +24,12 @@ pub fn generate(yaml: &str) -> Result<String, String> {
 
     let mut settings = progenitor::GenerationSettings::default();
     settings.with_interface(progenitor::InterfaceStyle::Positional);
+    // Progenitor adds an `api-version` header (from `info.version`) that
+    // DigitalOcean does not document; the hook takes it off every request.
+    let hook: proc_macro2::TokenStream = "crate::client::prepare_request"
+        .parse()
+        .map_err(|e| format!("  the pre-request hook path does not parse: {e}"))?;
+    settings.with_pre_hook(hook);
     for (schema, rust_type) in REPLACEMENTS {
         settings.with_replacement(pascal_case(schema), rust_type, std::iter::empty());
     }

@@ -360,6 +360,12 @@ impl Client {
     }
 }
 
+/// Runs on every request the generated client builds (see `codegen.rs`):
+/// sends only what the API documents.
+pub(crate) fn prepare_request(request: &mut reqwest::Request) {
+    request.headers_mut().remove("api-version");
+}
+
 fn decode_error<T: DeserializeOwned>(
     status: u16,
     body: &[u8],

@@ -18,7 +18,9 @@ async fn droplet_snapshots_request_has_path_query_auth_and_accept() {
                 .query_param("per_page", "5")
                 .header("authorization", format!("Bearer {TOKEN}"))
                 .header("accept", "application/json")
-                .header_exists("user-agent");
+                .header_exists("user-agent")
+                // Progenitor's own header, which the API does not document.
+                .header_missing("api-version");
             then.status(200)
                 .header("content-type", "application/json")
                 .header(RATE_HEADERS[0].0, RATE_HEADERS[0].1)
