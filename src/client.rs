@@ -208,7 +208,7 @@ impl Client {
         op: &Operation,
         call: &Call,
         mut send: F,
-    ) -> Result<(T, HeaderMap)>
+    ) -> Result<(T, Option<RateLimit>)>
     where
         T: DeserializeOwned,
         F: FnMut() -> Fut,
@@ -240,7 +240,7 @@ impl Client {
         page: Option<u64>,
         per_page: Option<u64>,
         call: &Call,
-    ) -> Result<(generated::types::DropletSnapshotList, HeaderMap)> {
+    ) -> Result<(generated::types::DropletSnapshotList, Option<RateLimit>)> {
         let op = &DROPLET_SNAPSHOTS;
         let checked = check_droplet_id(droplet_id)
             .and_then(|id| Ok((id, check_page(page)?, check_per_page(per_page)?)));
@@ -257,7 +257,7 @@ impl Client {
         per_page: Option<u64>,
         resource_type: Option<&crate::ResourceType>,
         call: &Call,
-    ) -> Result<(generated::types::SnapshotList, HeaderMap)> {
+    ) -> Result<(generated::types::SnapshotList, Option<RateLimit>)> {
         let op = &SNAPSHOTS;
         let checked = check_page(page).and_then(|page| {
             Ok((
@@ -274,20 +274,21 @@ impl Client {
     }
 
     /// Turns the generated call's outcome into this crate's result: the
-    /// decoded body and the response headers, or a typed error.
+    /// decoded body and the rate limit its headers reported, or a typed
+    /// error. The rate limit is also recorded for every clone.
     async fn finish<T: DeserializeOwned>(
         &self,
         op: &Operation,
         started: Instant,
         result: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    ) -> Result<(T, HeaderMap)> {
+    ) -> Result<(T, Option<RateLimit>)> {
         let outcome = match result {
             Ok(value) => {
-                let headers = value.headers().clone();
-                if let Some(rate) = RateLimit::from_headers(&headers) {
+                let rate = RateLimit::from_headers(value.headers());
+                if let Some(rate) = rate {
                     self.inner.rate.record(rate);
                 }
-                Ok((value.into_inner(), headers))
+                Ok((value.into_inner(), rate))
             }
             Err(error) => {
                 let error = self.convert_error::<T>(op, error).await;

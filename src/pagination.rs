@@ -98,7 +98,7 @@ fn page_from<T>(
     items: Vec<T>,
     meta: types::Meta,
     links: Option<types::PageLinks>,
-    headers: &reqwest::header::HeaderMap,
+    rate_limit: Option<RateLimit>,
     page: Option<u64>,
     per_page: Option<u64>,
 ) -> Page<T> {
@@ -114,7 +114,7 @@ fn page_from<T>(
             next: pages.next,
             last: pages.last,
         },
-        rate_limit: RateLimit::from_headers(headers),
+        rate_limit,
     }
 }
 
@@ -171,14 +171,14 @@ impl Endpoint for DropletSnapshotsEndpoint {
         deadline: Option<Instant>,
     ) -> Result<Page<DropletSnapshot>> {
         let call = Call { policy, deadline };
-        let (body, headers) = client
+        let (body, rate_limit) = client
             .droplet_snapshots_page(self.droplet_id, page, per_page, &call)
             .await?;
         Ok(page_from(
             body.snapshots,
             body.meta,
             body.links,
-            &headers,
+            rate_limit,
             page,
             per_page,
         ))
@@ -201,14 +201,14 @@ impl Endpoint for AccountSnapshotsEndpoint {
         deadline: Option<Instant>,
     ) -> Result<Page<Snapshot>> {
         let call = Call { policy, deadline };
-        let (body, headers) = client
+        let (body, rate_limit) = client
             .snapshots_page(page, per_page, self.resource_type.as_ref(), &call)
             .await?;
         Ok(page_from(
             body.snapshots,
             body.meta,
             body.links,
-            &headers,
+            rate_limit,
             page,
             per_page,
         ))
