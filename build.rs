@@ -18,8 +18,11 @@
 //!   `#[non_exhaustive]` structs, `f64` sizes), so decoding goes straight
 //!   into the public types and a new enum value never fails a page.
 //!
-//! The generated requests also pass through `client::prepare_request`,
-//! which removes the `api-version` header progenitor adds on its own.
+//! The generated client is built with `HooksMode::Expected`: the
+//! hand-written `src/transport.rs` implements progenitor's `ClientHooks`
+//! for it (the pre-request hook removes the `api-version` header
+//! progenitor adds on its own), so nothing generated names a path into
+//! the hand-written crate.
 
 use std::path::Path;
 use std::process::ExitCode;

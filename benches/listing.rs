@@ -284,7 +284,7 @@ async fn decode(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
         v["snapshots"].as_array().map_or(0, Vec::len)
     });
     let typed = time(&|| {
-        digitalocean_snapshots::generated::types::SnapshotList::deserialize(
+        digitalocean_snapshots::raw::types::SnapshotList::deserialize(
             &mut serde_json::Deserializer::from_slice(&body),
         )
         .map_or(0, |page| page.snapshots.len())

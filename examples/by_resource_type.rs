@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(images) => {
             let backups = images
                 .iter()
-                .filter(|i| i.kind == SnapshotType::Backup)
+                .filter(|i| i.snapshot_type == SnapshotType::Backup)
                 .count();
             println!(
                 "droplet {droplet}: {} snapshots, {backups} backups",

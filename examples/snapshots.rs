@@ -36,7 +36,7 @@ struct Args {
     droplet: Option<u64>,
     /// Only snapshots of droplets or of volumes (account listing only).
     #[arg(long, value_enum, conflicts_with = "droplet")]
-    resource_type: Option<Kind>,
+    resource_type: Option<ResourceTypeArg>,
     /// Only snapshots older than this: 90d, 12w, 36h, 1y.
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
     older_than: Option<Duration>,
@@ -52,7 +52,7 @@ struct Args {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-enum Kind {
+enum ResourceTypeArg {
     Droplet,
     Volume,
 }
@@ -83,12 +83,13 @@ fn parse_age(value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{value}` is out of range"))
 }
 
-/// What the report needs from either kind of item.
+/// What the report needs from either listing's item.
 trait Row: Serialize {
     const CSV_HEADER: &'static str;
     fn name(&self) -> &str;
-    /// snapshot / backup, or droplet / volume.
-    fn kind(&self) -> String;
+    /// The TYPE column: snapshot / backup (droplet listing), or droplet /
+    /// volume (account listing).
+    fn type_label(&self) -> String;
     fn resource(&self) -> String;
     fn regions(&self) -> &[String];
     fn size(&self) -> f64;
@@ -102,7 +103,7 @@ impl Row for Snapshot {
     fn name(&self) -> &str {
         &self.name
     }
-    fn kind(&self) -> String {
+    fn type_label(&self) -> String {
         self.resource_type.to_string()
     }
     fn resource(&self) -> String {
@@ -141,8 +142,8 @@ impl Row for DropletSnapshot {
     fn name(&self) -> &str {
         &self.name
     }
-    fn kind(&self) -> String {
-        self.kind.to_string()
+    fn type_label(&self) -> String {
+        self.snapshot_type.to_string()
     }
     fn resource(&self) -> String {
         String::new()
@@ -161,7 +162,7 @@ impl Row for DropletSnapshot {
             self.id.to_string(),
             csv_field(&self.name),
             self.created_at.to_rfc3339(),
-            csv_field(self.kind.as_str()),
+            csv_field(self.snapshot_type.as_str()),
             csv_field(&self.regions.join(" ")),
             self.min_disk_size.to_string(),
             self.size_gigabytes.to_string(),
@@ -225,10 +226,10 @@ async fn run(args: Args) -> Result<(), String> {
             let mut list = client
                 .list_snapshots()
                 .concurrency(args.concurrency as usize);
-            if let Some(kind) = args.resource_type {
-                list = list.resource_type(match kind {
-                    Kind::Droplet => ResourceType::Droplet,
-                    Kind::Volume => ResourceType::Volume,
+            if let Some(resource_type) = args.resource_type {
+                list = list.resource_type(match resource_type {
+                    ResourceTypeArg::Droplet => ResourceType::Droplet,
+                    ResourceTypeArg::Volume => ResourceType::Volume,
                 });
             }
             if let Some(n) = args.limit {
@@ -361,7 +362,7 @@ fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
         .map(|r| {
             [
                 r.name().to_owned(),
-                r.kind(),
+                r.type_label(),
                 r.resource(),
                 r.regions().join(","),
                 format!("{:.2}", r.size()),
@@ -369,7 +370,7 @@ fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
             ]
         })
         .collect();
-    let header = ["NAME", "KIND", "RESOURCE", "REGIONS", "SIZE GB", "AGE"];
+    let header = ["NAME", "TYPE", "RESOURCE", "REGIONS", "SIZE GB", "AGE"];
     let mut widths = header.map(str::len);
     for row in &cells {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -405,7 +406,7 @@ fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
 struct Summary {
     count: u64,
     gigabytes: f64,
-    by_kind: BTreeMap<String, (u64, f64)>,
+    by_type: BTreeMap<String, (u64, f64)>,
     by_region: BTreeMap<String, u64>,
     oldest: Option<(DateTime<Utc>, String)>,
     largest: Option<(f64, String)>,
@@ -415,9 +416,9 @@ impl Summary {
     fn add<T: Row>(&mut self, item: &T) {
         self.count += 1;
         self.gigabytes += item.size();
-        let kind = self.by_kind.entry(item.kind()).or_default();
-        kind.0 += 1;
-        kind.1 += item.size();
+        let by_type = self.by_type.entry(item.type_label()).or_default();
+        by_type.0 += 1;
+        by_type.1 += item.size();
         if item.regions().is_empty() {
             *self.by_region.entry("(none)".into()).or_default() += 1;
         }
@@ -442,8 +443,8 @@ impl Summary {
             "{} snapshots, {:.2} GB billable",
             self.count, self.gigabytes
         );
-        for (kind, (n, gb)) in &self.by_kind {
-            let _ = writeln!(out, "  {kind:<12} {n:>6}  {gb:>12.2} GB");
+        for (label, (n, gb)) in &self.by_type {
+            let _ = writeln!(out, "  {label:<12} {n:>6}  {gb:>12.2} GB");
         }
         let regions: Vec<String> = self
             .by_region

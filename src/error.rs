@@ -84,7 +84,7 @@ enum Repr {
     Decode(DecodeError),
     Transport {
         kind: ErrorKind,
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     Inconsistent {
         reason: String,
@@ -118,6 +118,82 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// An error answer with this status and nothing else; add what the
+    /// server said with the `with_*` methods. For tests of code that
+    /// handles this crate's errors: `Error::from(api_error)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use digitalocean_snapshots::{ApiError, Error};
+    ///
+    /// let error = Error::from(
+    ///     ApiError::new(429)
+    ///         .with_code("too_many_requests")
+    ///         .with_message("API Rate limit exceeded.")
+    ///         .with_retry_after(Duration::from_secs(1)),
+    /// );
+    /// assert!(error.is_rate_limited());
+    /// assert_eq!(error.code(), Some("too_many_requests"));
+    /// ```
+    pub fn new(status: u16) -> Self {
+        Self {
+            status,
+            code: None,
+            message: None,
+            request_id: None,
+            body_excerpt: None,
+            rate_limit: None,
+            retry_after: None,
+            required_scope: None,
+            token_source: None,
+        }
+    }
+
+    /// DigitalOcean's error id (the body's `id`).
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// The server's message (the body's `message`).
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// The request id (the body's `request_id` or `x-request-id`).
+    pub fn with_request_id(mut self, request_id: impl Into<String>) -> Self {
+        self.request_id = Some(request_id.into());
+        self
+    }
+
+    /// The start of a body that was not DigitalOcean's JSON error; cut to
+    /// a short printable excerpt.
+    pub fn with_body_excerpt(mut self, body: impl AsRef<[u8]>) -> Self {
+        self.body_excerpt = Some(excerpt(body.as_ref()));
+        self
+    }
+
+    /// The rate-limit headers of the answer.
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// The answer's `retry-after`.
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
+    }
+
+    /// The scope the operation needs, reported with a 401 or a 403.
+    pub(crate) fn with_required_scope(mut self, scope: &'static str) -> Self {
+        if self.status == 401 || self.status == 403 {
+            self.required_scope = Some(scope);
+        }
+        self
+    }
+
     pub(crate) fn set_token_source(&mut self, source: &'static str) {
         if self.status == 401 {
             self.token_source = Some(source);
@@ -179,6 +255,23 @@ pub struct DecodeError {
 }
 
 impl DecodeError {
+    /// A decode failure at `path` (e.g. `snapshots[3].size_gigabytes`) of
+    /// a response with `status`, for tests: `Error::from(decode_error)`.
+    /// The body is cut to a short printable excerpt.
+    pub fn new(
+        status: u16,
+        path: impl Into<String>,
+        message: impl Into<String>,
+        body: impl AsRef<[u8]>,
+    ) -> Self {
+        Self {
+            status,
+            path: path.into(),
+            message: message.into(),
+            body_excerpt: excerpt(body.as_ref()),
+        }
+    }
+
     /// The HTTP status of the response.
     pub fn status(&self) -> u16 {
         self.status
@@ -214,14 +307,31 @@ impl Error {
         }
     }
 
-    pub(crate) fn invalid_input(field: &'static str, reason: impl Into<String>) -> Self {
+    /// An [`ErrorKind::InvalidInput`] error: `field` was rejected before
+    /// anything was sent, for `reason`.
+    ///
+    /// This and the constructors below exist so that code handling this
+    /// crate's errors can be tested without a server; the crate itself
+    /// builds the same values. [`ApiError::new`] and [`DecodeError::new`]
+    /// (through `From`) cover [`ErrorKind::Api`] and [`ErrorKind::Decode`].
+    ///
+    /// ```
+    /// use digitalocean_snapshots::{Error, ErrorKind};
+    ///
+    /// let error = Error::invalid_input("per_page", "0 is out of range");
+    /// assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    /// assert_eq!(error.invalid_field(), Some("per_page"));
+    /// assert!(Error::timeout("read timed out").is_timeout());
+    /// ```
+    pub fn invalid_input(field: &'static str, reason: impl Into<String>) -> Self {
         Self::new(Repr::InvalidInput {
             field,
             reason: reason.into(),
         })
     }
 
-    pub(crate) fn config(reason: impl Into<String>) -> Self {
+    /// An [`ErrorKind::Config`] error: the client could not be built.
+    pub fn config(reason: impl Into<String>) -> Self {
         Self::new(Repr::Config {
             reason: reason.into(),
             source: None,
@@ -238,41 +348,42 @@ impl Error {
         })
     }
 
-    pub(crate) fn transport(source: reqwest::Error) -> Self {
-        let kind = if source.is_timeout() {
-            ErrorKind::Timeout
-        } else if source.is_connect() {
-            ErrorKind::Connect
-        } else {
-            ErrorKind::Transport
-        };
+    /// An [`ErrorKind::Timeout`] error caused by `source`.
+    pub fn timeout(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::io(ErrorKind::Timeout, source.into())
+    }
+
+    /// An [`ErrorKind::Connect`] error caused by `source`.
+    pub fn connect(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::io(ErrorKind::Connect, source.into())
+    }
+
+    /// An [`ErrorKind::Transport`] error caused by `source` (a connection
+    /// reset, a body cut short, a TLS failure).
+    pub fn transport(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::io(ErrorKind::Transport, source.into())
+    }
+
+    fn io(kind: ErrorKind, source: Box<dyn std::error::Error + Send + Sync>) -> Self {
         Self::new(Repr::Transport { kind, source })
     }
 
-    pub(crate) fn decode(status: u16, path: String, message: String, body: &[u8]) -> Self {
-        Self::new(Repr::Decode(DecodeError {
-            status,
-            path,
-            message,
-            body_excerpt: excerpt(body),
-        }))
-    }
-
-    pub(crate) fn from_api(api: ApiError) -> Self {
-        Self::new(Repr::Api(api))
-    }
-
-    pub(crate) fn inconsistent(reason: impl Into<String>) -> Self {
+    /// An [`ErrorKind::Inconsistent`] error: a listing did not add up.
+    pub fn inconsistent(reason: impl Into<String>) -> Self {
         Self::new(Repr::Inconsistent {
             reason: reason.into(),
         })
     }
 
-    pub(crate) fn rate_limit_spent(rate: RateLimit, wait: Duration) -> Self {
+    /// An [`ErrorKind::RateLimited`] error: nothing was sent because the
+    /// hourly budget `rate` is spent and refills in `wait`.
+    pub fn rate_limited(rate: RateLimit, wait: Duration) -> Self {
         Self::new(Repr::RateLimitSpent { rate, wait })
     }
 
-    pub(crate) fn deadline(elapsed: Duration) -> Self {
+    /// An [`ErrorKind::Timeout`] error for which [`Error::is_deadline`]
+    /// holds: the call's overall deadline passed after `elapsed`.
+    pub fn deadline(elapsed: Duration) -> Self {
         Self::new(Repr::Deadline { elapsed })
     }
 
@@ -365,7 +476,6 @@ impl Error {
         match &self.inner.repr {
             Repr::Api(api) => Some(api.status),
             Repr::Decode(decode) => Some(decode.status),
-            Repr::Transport { source, .. } => source.status().map(|s| s.as_u16()),
             _ => None,
         }
     }
@@ -490,7 +600,7 @@ impl fmt::Display for Error {
                 };
                 write!(f, "{what}: {source}")?;
                 // reqwest's own message is terse; the root cause is the useful part.
-                let mut cause = std::error::Error::source(source);
+                let mut cause = std::error::Error::source(source.as_ref());
                 while let Some(inner) = cause {
                     write!(f, ": {inner}")?;
                     cause = inner.source();
@@ -537,10 +647,7 @@ impl fmt::Display for ApiError {
             (Some(message), _) => write!(f, ": {message}")?,
             (None, Some(body)) => write!(f, " with a non-JSON body: {body}")?,
             (None, None) => {
-                let reason = reqwest::StatusCode::from_u16(self.status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason());
-                if let Some(reason) = reason {
+                if let Some(reason) = canonical_reason(self.status) {
                     write!(f, " {reason}")?;
                 }
                 f.write_str(" (empty body)")?;
@@ -619,7 +726,7 @@ impl std::error::Error for Error {
                 source: Some(source),
                 ..
             } => Some(source.as_ref()),
-            Repr::Transport { source, .. } => Some(source),
+            Repr::Transport { source, .. } => Some(source.as_ref()),
             _ => None,
         }
     }
@@ -642,52 +749,38 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
     out
 }
 
-/// Builds an [`ApiError`] from an error response that has been read whole
-/// (or up to a limit).
-pub(crate) fn api_error_from_parts(
-    status: u16,
-    headers: &reqwest::header::HeaderMap,
-    body: &[u8],
-    required_scope: Option<&'static str>,
-) -> ApiError {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        id: Option<String>,
-        message: Option<String>,
-        request_id: Option<String>,
+impl From<ApiError> for Error {
+    fn from(api: ApiError) -> Self {
+        Self::new(Repr::Api(api))
     }
-    let parsed = serde_json::from_slice::<Body>(body)
-        .ok()
-        .filter(|b| b.id.is_some() || b.message.is_some());
-    let trimmed = body.trim_ascii();
-    let (code, message, request_id, body_excerpt) = match parsed {
-        Some(b) => (b.id, b.message, b.request_id, None),
-        None if trimmed.is_empty() => (None, None, None, None),
-        None => (None, None, None, Some(excerpt(trimmed))),
-    };
-    let retry_after = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
-    ApiError {
-        status,
-        code,
-        message,
-        request_id: request_id.or_else(|| {
-            headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        }),
-        body_excerpt,
-        rate_limit: RateLimit::from_headers(headers),
-        retry_after,
-        required_scope: (status == 401 || status == 403)
-            .then_some(required_scope)
-            .flatten(),
-        token_source: None,
+}
+
+impl From<DecodeError> for Error {
+    fn from(decode: DecodeError) -> Self {
+        Self::new(Repr::Decode(decode))
     }
+}
+
+/// The standard reason phrase of the statuses this API answers with.
+fn canonical_reason(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        408 => "Request Timeout",
+        409 => "Conflict",
+        413 => "Payload Too Large",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        501 => "Not Implemented",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
 }
 
 /// Removes every occurrence of `secret` from what an error will show, in

@@ -4,23 +4,62 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The layout, and the direction of dependencies (a module uses only those
+// listed after it):
+//
+//   pagination  List, the streams             -> walk, endpoints, client
+//   walk        the walk engine               -> endpoints, client
+//   endpoints   operations, checks, list_*    -> client, transport
+//   builder     ClientBuilder, from_env       -> client, transport
+//   client      the handle, the retry loop    -> transport, retry
+//   retry       policy, budget, attempt loop  -> rate, clock
+//   transport   the generated client's only neighbour -> generated
+//   rate, clock shared rate-limit state, time
+//   generated   progenitor's output           -> model (replacement types)
+//   model, error  public types; no transport
+
+mod builder;
 mod client;
+mod clock;
+mod endpoints;
 mod error;
-pub mod generated;
+mod generated;
 mod model;
 mod pagination;
+mod rate;
 mod retry;
+mod transport;
+mod walk;
 
-pub use client::{
-    API_URL_ENV_VAR, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_PER_PAGE, DEFAULT_TIMEOUT, MAX_PER_PAGE, TOKEN_ENV_VARS,
+pub use builder::{
+    API_URL_ENV_VAR, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    TOKEN_ENV_VARS,
+};
+pub use client::Client;
+pub use clock::{Timer, TokioTimer};
+pub use endpoints::{
+    DEFAULT_PER_PAGE, DropletSnapshotsEndpoint, Endpoint, MAX_PER_PAGE, SnapshotsEndpoint,
 };
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
-pub use model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot, SnapshotType};
-pub use pagination::{
-    AccountSnapshotsEndpoint, DEFAULT_CONCURRENCY, DropletSnapshotsEndpoint, Endpoint, Items, List,
-    ListDropletSnapshots, ListSnapshots, MAX_CONCURRENCY, Page, Pages, Progress, WalkSummary,
+pub use model::{
+    DropletSnapshot, Page, PageLinks, RateLimit, ResourceType, Snapshot, SnapshotType,
 };
-pub use retry::{
-    DEFAULT_RETRY_BUDGET, RETRY_COST, RetryPolicy, TIMEOUT_RETRY_COST, Timer, TokioTimer,
-};
+pub use pagination::{Items, List, ListDropletSnapshots, ListSnapshots, Pages};
+pub use retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
+pub use walk::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Progress, WalkSummary};
+
+/// The client progenitor generates from `openapi/snapshots.yaml`, whole:
+/// the escape hatch behind [`Client::raw`] (feature `raw-client`).
+///
+/// Its types follow progenitor and `reqwest` and may change with them,
+/// outside this crate's semver promises.
+#[cfg(feature = "raw-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
+pub mod raw {
+    pub use crate::generated::*;
+}
+
+/// The generated client, as [`Client::raw`] returns it.
+#[cfg(feature = "raw-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
+pub type RawClient = generated::Client;

@@ -195,7 +195,7 @@ pub struct DropletSnapshot {
     pub size_gigabytes: f64,
     /// Snapshot or backup (the `type` field on the wire).
     #[serde(rename = "type")]
-    pub kind: SnapshotType,
+    pub snapshot_type: SnapshotType,
 }
 
 /// A snapshot of a droplet or a volume, as listed by `GET /v2/snapshots`.
@@ -260,16 +260,65 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Reads the three `ratelimit-*` headers; `None` unless all three are
-    /// present and well-formed.
-    pub(crate) fn from_headers(headers: &reqwest::header::HeaderMap) -> Option<Self> {
-        let number =
-            |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-        let reset = i64::try_from(number("ratelimit-reset")?).ok()?;
-        Some(Self {
-            limit: number("ratelimit-limit")?,
-            remaining: number("ratelimit-remaining")?,
-            reset: DateTime::from_timestamp(reset, 0)?,
-        })
+    /// A rate-limit state, e.g. to build an
+    /// [`Error::rate_limited`](crate::Error::rate_limited) in a test.
+    pub fn new(limit: u64, remaining: u64, reset: DateTime<Utc>) -> Self {
+        Self {
+            limit,
+            remaining,
+            reset,
+        }
+    }
+}
+
+/// One page of a listing.
+///
+/// `total` is the server's count of the whole listing (`meta.total`); the
+/// listing is live, so it may change between pages.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Page<T> {
+    /// The items of this page, in the server's order. During a walk, items
+    /// already yielded by an earlier page are removed.
+    pub items: Vec<T>,
+    /// The number of items in the whole listing (`meta.total`).
+    pub total: u64,
+    /// The number of this page, from 1.
+    pub page: u64,
+    /// The page size this page was asked with (the API's default, 20, when
+    /// none was given).
+    pub per_page: u64,
+    /// The links the server sent. Hints only: see [`PageLinks`].
+    pub links: PageLinks,
+    /// The rate-limit state reported with this page, when the headers were
+    /// present.
+    pub rate_limit: Option<RateLimit>,
+}
+
+impl<T> Page<T> {
+    /// The number of pages of the listing at this page's size, from
+    /// `total`: `ceil(total / per_page)`.
+    pub fn page_count(&self) -> u64 {
+        self.total.div_ceil(self.per_page.max(1))
+    }
+
+    /// The number of the next page, or `None` when this is the last one by
+    /// the count (links are not consulted).
+    pub fn next_page(&self) -> Option<u64> {
+        (self.page < self.page_count()).then(|| self.page + 1)
+    }
+
+    /// Whether no page follows this one by the count.
+    pub fn is_last(&self) -> bool {
+        self.next_page().is_none()
+    }
+}
+
+impl<T> IntoIterator for Page<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.into_iter()
     }
 }

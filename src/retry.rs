@@ -1,19 +1,18 @@
-//! Retries, backoff, the retry budget, the shared rate-limit state, and the
-//! timer they wait on.
+//! Retries: the policy, backoff, the retry budget, and the loop that runs
+//! one call's attempts (waiting on the client's [`Timer`]).
 //!
 //! Both operations are GETs, so every attempt is safe to repeat. What is
 //! retried: 429, 500, 502, 503, 504, connection failures, timeouts and
 //! bodies cut short. Never: other 4xx, a body that does not decode, input
 //! rejected before sending.
 
-use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::clock::{self, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::model::RateLimit;
+use crate::rate::RateState;
 
 /// How a client retries a failed request.
 ///
@@ -186,10 +185,10 @@ impl Retryable {
 
 /// The budget's default capacity (as in the AWS SDKs' standard mode).
 pub const DEFAULT_RETRY_BUDGET: u32 = 500;
-/// What a retry after a 429 or a 5xx costs.
-pub const RETRY_COST: u32 = 5;
+/// What a retry after a 429 or a 5xx costs (as in the AWS SDKs).
+pub(crate) const RETRY_COST: u32 = 5;
 /// What a retry after a timeout or a transport failure costs.
-pub const TIMEOUT_RETRY_COST: u32 = 10;
+pub(crate) const TIMEOUT_RETRY_COST: u32 = 10;
 /// What a success at the first attempt gives back.
 const SUCCESS_REFUND: u32 = 1;
 
@@ -238,63 +237,6 @@ impl RetryBudget {
     }
 }
 
-/// The latest rate-limit headers any clone of a client has seen.
-#[derive(Debug, Default)]
-pub(crate) struct RateState {
-    latest: Mutex<Option<RateLimit>>,
-}
-
-impl RateState {
-    pub(crate) fn get(&self) -> Option<RateLimit> {
-        match self.latest.lock() {
-            Ok(latest) => *latest,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
-    }
-
-    pub(crate) fn record(&self, rate: RateLimit) {
-        match self.latest.lock() {
-            Ok(mut latest) => *latest = Some(rate),
-            Err(poisoned) => *poisoned.into_inner() = Some(rate),
-        }
-    }
-
-    /// How long to wait before a request the budget would refuse; `None`
-    /// when requests remain (or nothing is known).
-    fn wait(&self) -> Option<(Duration, RateLimit)> {
-        let rate = self.get()?;
-        if rate.remaining > 0 {
-            return None;
-        }
-        let wait = (rate.reset - chrono::Utc::now()).to_std().ok()?;
-        Some((wait, rate))
-    }
-}
-
-/// The clock and the sleep retries use. The default is tokio's; a test can
-/// supply one that records waits and returns at once, so backoff is exact
-/// and nothing sleeps.
-pub trait Timer: Send + Sync + fmt::Debug + 'static {
-    /// The current instant.
-    fn now(&self) -> Instant;
-    /// Waits for `duration`.
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>>;
-}
-
-/// [`Timer`] on tokio's clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct TokioTimer;
-
-impl Timer for TokioTimer {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
-
 /// What a retry loop needs besides the request itself.
 pub(crate) struct RetryContext<'a> {
     pub(crate) policy: &'a RetryPolicy,
@@ -323,7 +265,7 @@ impl RetryContext<'_> {
         let mut last_cost = 0u32;
         loop {
             if self.policy.proactive
-                && let Some((wait, rate)) = self.rate.wait()
+                && let Some((wait, rate)) = self.rate.wait(self.timer.wall_clock())
             {
                 let stop = if wait > self.policy.max_wait {
                     Some(format!(
@@ -336,7 +278,7 @@ impl RetryContext<'_> {
                     None
                 };
                 if let Some(note) = stop {
-                    return Err(Error::rate_limit_spent(rate, wait)
+                    return Err(Error::rate_limited(rate, wait)
                         .with_operation(self.operation)
                         .with_attempts(attempts)
                         .with_note(note));
@@ -349,17 +291,15 @@ impl RetryContext<'_> {
                 self.timer.sleep(wait).await;
             }
             attempts += 1;
-            let outcome = match deadline {
-                None => attempt().await,
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(self.timer.now());
-                    match tokio::time::timeout(left, attempt()).await {
-                        Ok(outcome) => outcome,
-                        Err(_) => Err(Error::deadline(self.timer.now() - started)
+            let outcome =
+                match deadline {
+                    None => attempt().await,
+                    Some(deadline) => match clock::before(self.timer, deadline, attempt()).await {
+                        Some(outcome) => outcome,
+                        None => Err(Error::deadline(self.timer.now() - started)
                             .with_operation(self.operation)),
-                    }
-                }
-            };
+                    },
+                };
             let error = match outcome {
                 Ok(value) => {
                     self.budget.refund(if attempts == 1 {
@@ -417,7 +357,7 @@ impl RetryContext<'_> {
             }
             if let Some(rate) = error.rate_limit()
                 && rate.remaining == 0
-                && let Ok(wait) = (rate.reset - chrono::Utc::now()).to_std()
+                && let Some(wait) = clock::until(self.timer.wall_clock(), rate.reset)
             {
                 return wait;
             }

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use digitalocean_sandbox::spec;
 use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
-use digitalocean_snapshots::generated::types;
+use digitalocean_snapshots::raw::types;
 use digitalocean_snapshots::{
     DEFAULT_PER_PAGE, DropletSnapshot, MAX_PER_PAGE, ResourceType, Snapshot, SnapshotType,
 };

@@ -86,7 +86,7 @@ async fn seed_droplet_payload_decodes_with_an_integer_id() {
     let item = &page.items[0];
     assert_eq!(item.id, 6372321);
     assert_eq!(item.name, "web-01-1595954862243");
-    assert_eq!(item.kind, SnapshotType::Snapshot);
+    assert_eq!(item.snapshot_type, SnapshotType::Snapshot);
     assert_eq!(item.size_gigabytes, 2.34);
 }
 
@@ -143,8 +143,11 @@ async fn unknown_enum_values_are_kept_and_serialized_back_unchanged() {
 
     let body = SEED_DROPLET_SNAPSHOTS.replace(r#""type": "snapshot""#, r#""type": "replica""#);
     let page = droplet_page(body).await.unwrap();
-    assert_eq!(page.items[0].kind, SnapshotType::Unknown("replica".into()));
-    assert_eq!(page.items[0].kind.to_string(), "replica");
+    assert_eq!(
+        page.items[0].snapshot_type,
+        SnapshotType::Unknown("replica".into())
+    );
+    assert_eq!(page.items[0].snapshot_type.to_string(), "replica");
     assert_eq!(
         serde_json::to_value(&page.items[0]).unwrap()["type"],
         "replica"

@@ -44,7 +44,7 @@ async fn droplet_snapshots_request_has_path_query_auth_and_accept() {
     assert_eq!(page.total, 1);
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.items[0].id, 6372321);
-    assert_eq!(page.items[0].kind, SnapshotType::Snapshot);
+    assert_eq!(page.items[0].snapshot_type, SnapshotType::Snapshot);
     let rate = page.rate_limit.expect("rate-limit headers");
     assert_eq!((rate.limit, rate.remaining), (5000, 4816));
     assert_eq!(rate.reset.timestamp(), 1444931833);

@@ -36,6 +36,14 @@ impl Timer for RecordingTimer {
         self.waits.lock().unwrap().push(duration);
         Box::pin(std::future::ready(()))
     }
+
+    /// A running request is bounded in real time (`now()` runs ahead of
+    /// the real clock by the waits skipped).
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        Box::pin(tokio::time::sleep(
+            deadline.saturating_duration_since(self.now()),
+        ))
+    }
 }
 
 fn exact() -> RetryPolicy {

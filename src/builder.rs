@@ -1,0 +1,423 @@
+//! [`ClientBuilder`]: the settings of a [`Client`], read from code or the
+//! environment and checked before anything is sent.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::client::{Client, ClientParts};
+use crate::clock::{Timer, TokioTimer};
+use crate::error::{Error, Result};
+use crate::retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
+use crate::transport::{Certificate, HttpSettings, Transport};
+
+/// The production API.
+pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
+/// The default overall timeout of one request (connect, send, read the body).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default timeout of the connect phase.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Environment variables read for the token, in order.
+pub const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
+/// Environment variable read for the base URL (the name the Terraform
+/// provider and Packer use).
+pub const API_URL_ENV_VAR: &str = "DIGITALOCEAN_API_URL";
+
+/// The token and where it came from, for error messages: `Debug` never
+/// shows the token itself.
+#[derive(Clone)]
+struct Token {
+    secret: String,
+    origin: &'static str,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<redacted, from {}>", self.origin)
+    }
+}
+
+/// Builds a [`Client`]. Every setting has a default but the token.
+///
+/// ```
+/// use std::time::Duration;
+/// use digitalocean_snapshots::Client;
+///
+/// let client = Client::builder()
+///     .token("dop_v1_example")
+///     .timeout(Duration::from_secs(20))
+///     .user_agent("backup-audit/1.2")
+///     .build()?;
+/// assert_eq!(client.base_url(), "https://api.digitalocean.com");
+/// # Ok::<(), digitalocean_snapshots::Error>(())
+/// ```
+#[derive(Clone)]
+#[must_use = "a builder does nothing until `build()` is called"]
+pub struct ClientBuilder {
+    token: Option<Token>,
+    base_url: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: Option<String>,
+    root_certificates: Vec<Certificate>,
+    allow_insecure_http: bool,
+    env_error: Option<String>,
+    retry_policy: RetryPolicy,
+    retry_budget: u32,
+    timer: Arc<dyn Timer>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("token", &self.token)
+            .field("base_url", &self.base_url)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("root_certificates", &self.root_certificates.len())
+            .field("allow_insecure_http", &self.allow_insecure_http)
+            .field("retry_policy", &self.retry_policy)
+            .field("retry_budget", &self.retry_budget)
+            .field("timer", &self.timer)
+            .finish()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ClientBuilder {
+    /// A builder with the defaults and no token.
+    pub fn new() -> Self {
+        Self {
+            token: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            user_agent: None,
+            root_certificates: Vec::new(),
+            allow_insecure_http: false,
+            env_error: None,
+            retry_policy: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            timer: Arc::new(TokioTimer),
+        }
+    }
+
+    /// The personal access token, sent as `Authorization: Bearer <token>`.
+    /// It is checked by [`build`](Self::build).
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(Token {
+            secret: token.into(),
+            origin: "ClientBuilder::token",
+        });
+        self.env_error = None;
+        self
+    }
+
+    /// A builder with the defaults that reads the token from `DIGITALOCEAN_ACCESS_TOKEN` (else
+    /// `DIGITALOCEAN_TOKEN`) and, when `DIGITALOCEAN_API_URL` is set, the
+    /// base URL. Empty variables count as unset. A missing token is
+    /// reported by [`build`](Self::build).
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let mut builder = Self::new();
+        let found = TOKEN_ENV_VARS
+            .iter()
+            .find_map(|name| lookup(name).filter(|v| !v.is_empty()).map(|v| (*name, v)));
+        match found {
+            Some((origin, secret)) => builder.token = Some(Token { secret, origin }),
+            None => {
+                builder.env_error = Some(format!(
+                    "no access token: set {} (or {})",
+                    TOKEN_ENV_VARS[0], TOKEN_ENV_VARS[1]
+                ));
+            }
+        }
+        if let Some(url) = lookup(API_URL_ENV_VAR).filter(|v| !v.is_empty()) {
+            builder.base_url = url;
+        }
+        builder
+    }
+
+    /// The base URL, e.g. a fake server's `http://127.0.0.1:8080`. A path
+    /// prefix is kept; a trailing slash is removed. Default:
+    /// `https://api.digitalocean.com`.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// The overall timeout of one request, from connecting to reading the
+    /// whole body. Default: 30 s.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The timeout of the connect phase (TCP and TLS). Default: 10 s.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Replaces the default `User-Agent`
+    /// (`digitalocean-snapshots/<version>`). Name your program here.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Trusts the certificates of a PEM file (one or more) in addition to
+    /// the system's roots: for a proxy or a test server.
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(Certificate::Pem(pem.into()));
+        self
+    }
+
+    /// Trusts one DER-encoded certificate in addition to the system's roots.
+    pub fn add_root_certificate_der(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(Certificate::Der(der.into()));
+        self
+    }
+
+    /// Allows sending the token over plain `http://` to a host that is not
+    /// the loopback interface. Off by default: the token would cross the
+    /// network in clear text. Loopback addresses (`localhost`, `127.0.0.0/8`,
+    /// `::1`) are always allowed, for fake servers.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// How calls retry, unless a request sets its own policy. Default:
+    /// [`RetryPolicy::default`]; [`RetryPolicy::none`] turns retries off.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The capacity of the retry budget shared by the client's clones.
+    /// Default 500 tokens: 100 retries after 5xx answers with no success
+    /// in between. 0 turns retries off.
+    pub fn retry_budget(mut self, tokens: u32) -> Self {
+        self.retry_budget = tokens;
+        self
+    }
+
+    /// The clock and sleep that retries and rate-limit waits use. Default:
+    /// tokio's. Tests can pass a timer that records waits and returns at
+    /// once.
+    pub fn timer(mut self, timer: impl Timer) -> Self {
+        self.timer = Arc::new(timer);
+        self
+    }
+
+    /// Checks every setting and builds the client. Sends nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the token is
+    /// missing, empty, contains whitespace or a character that cannot go in
+    /// a header; when the base URL is not an absolute `http(s)` URL, carries
+    /// credentials, a query or a fragment, or is plain `http` to a
+    /// non-loopback host without [`allow_insecure_http`](Self::allow_insecure_http);
+    /// when a certificate does not parse.
+    pub fn build(self) -> Result<Client> {
+        let token = match (self.token, self.env_error) {
+            (Some(token), _) => token,
+            (None, Some(reason)) => return Err(Error::config(reason)),
+            (None, None) => {
+                return Err(Error::config(
+                    "no access token: call ClientBuilder::token or ClientBuilder::from_env",
+                ));
+            }
+        };
+        check_token(&token)?;
+        let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
+        let user_agent = self.user_agent.unwrap_or_else(|| {
+            format!(
+                "{}/{} (+{})",
+                env!("CARGO_PKG_NAME"),
+                env!("CARGO_PKG_VERSION"),
+                env!("CARGO_PKG_REPOSITORY")
+            )
+        });
+        let transport = Transport::new(&HttpSettings {
+            base_url: &base_url,
+            token: &token.secret,
+            token_origin: token.origin,
+            user_agent: &user_agent,
+            timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
+            root_certificates: &self.root_certificates,
+        })?;
+        Ok(Client::from_parts(ClientParts {
+            transport,
+            token_origin: token.origin,
+            base_url,
+            user_agent,
+            policy: self.retry_policy,
+            budget: self.retry_budget,
+            timer: self.timer,
+        }))
+    }
+}
+
+/// The token's own shape; the transport makes the header of it.
+fn check_token(token: &Token) -> Result<()> {
+    let origin = token.origin;
+    let secret = &token.secret;
+    if secret.is_empty() {
+        return Err(Error::config(format!(
+            "the access token from {origin} is empty"
+        )));
+    }
+    if let Some(position) = secret.chars().position(char::is_whitespace) {
+        return Err(Error::config(format!(
+            "the access token from {origin} contains whitespace at character {} (a stray newline or space?)",
+            position + 1
+        )));
+    }
+    if let Some(position) = secret.chars().position(|c| !c.is_ascii_graphic()) {
+        return Err(Error::config(format!(
+            "the access token from {origin} contains a character that cannot be sent in a header at character {}",
+            position + 1
+        )));
+    }
+    Ok(())
+}
+
+fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
+    let url = url::Url::parse(raw.trim())
+        .map_err(|e| Error::config(format!("the base URL `{raw}` is not a URL: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(Error::config(format!(
+            "the base URL `{raw}` must use https (or http to a local server)"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "the base URL must not carry credentials: the token is the only credential",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(format!(
+            "the base URL `{raw}` must not have a query or fragment"
+        )));
+    }
+    let Some(host) = url.host() else {
+        return Err(Error::config(format!("the base URL `{raw}` has no host")));
+    };
+    let loopback = match host {
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    if url.scheme() == "http" && !loopback && !allow_insecure_http {
+        return Err(Error::config(format!(
+            "refusing to send the access token over plain http to `{}`: use https, or allow it with ClientBuilder::allow_insecure_http(true)",
+            url.host_str().unwrap_or_default()
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    #[test]
+    fn from_env_prefers_access_token_then_token_and_reads_api_url() {
+        let client = ClientBuilder::from_lookup(env(&[
+            ("DIGITALOCEAN_ACCESS_TOKEN", "first"),
+            ("DIGITALOCEAN_TOKEN", "second"),
+            ("DIGITALOCEAN_API_URL", "http://127.0.0.1:9/"),
+        ]))
+        .build()
+        .unwrap();
+        assert_eq!(client.token_source(), "DIGITALOCEAN_ACCESS_TOKEN");
+        assert_eq!(client.base_url(), "http://127.0.0.1:9");
+
+        let client = ClientBuilder::from_lookup(env(&[
+            ("DIGITALOCEAN_ACCESS_TOKEN", ""),
+            ("DIGITALOCEAN_TOKEN", "second"),
+        ]))
+        .build()
+        .unwrap();
+        assert_eq!(client.token_source(), "DIGITALOCEAN_TOKEN");
+        assert_eq!(client.base_url(), DEFAULT_BASE_URL);
+    }
+
+    #[test]
+    fn from_env_reads_the_token_itself_not_only_its_name() {
+        let builder = ClientBuilder::from_lookup(env(&[("DIGITALOCEAN_TOKEN", "second")]));
+        let token = builder.token.expect("a token");
+        assert_eq!(
+            (token.secret.as_str(), token.origin),
+            ("second", "DIGITALOCEAN_TOKEN")
+        );
+    }
+
+    #[test]
+    fn from_env_without_a_token_names_both_variables() {
+        let err = ClientBuilder::from_lookup(env(&[])).build().unwrap_err();
+        assert!(err.is_config());
+        let text = err.to_string();
+        assert!(
+            text.contains("DIGITALOCEAN_ACCESS_TOKEN") && text.contains("DIGITALOCEAN_TOKEN"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(
+            check_base_url("https://api.example.com/prefix/", false).unwrap(),
+            "https://api.example.com/prefix"
+        );
+        assert_eq!(
+            check_base_url("http://localhost:8080", false).unwrap(),
+            "http://localhost:8080"
+        );
+        assert_eq!(
+            check_base_url("http://[::1]:8080", false).unwrap(),
+            "http://[::1]:8080"
+        );
+        assert_eq!(
+            check_base_url("http://127.3.4.5", false).unwrap(),
+            "http://127.3.4.5"
+        );
+        for bad in [
+            "ftp://x",
+            "not a url",
+            "https://u:p@api.example.com",
+            "https://a.example?x=1",
+            "http://api.example.com",
+        ] {
+            assert!(check_base_url(bad, false).unwrap_err().is_config(), "{bad}");
+        }
+        assert!(check_base_url("http://api.example.com", true).is_ok());
+    }
+}

@@ -1,0 +1,249 @@
+//! The two listings: their operation table, the checks on their
+//! parameters (made before anything is sent), the [`Endpoint`] types a
+//! [`List`] is generic over, and the entry points on [`Client`].
+
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+
+use crate::client::{Call, Client};
+use crate::error::{Error, Result};
+use crate::model::{DropletSnapshot, Page, ResourceType, Snapshot};
+use crate::pagination::{List, ListDropletSnapshots, ListSnapshots};
+use crate::transport::{Operation, Response};
+
+pub(crate) use sealed::{ItemId, PageRequest};
+
+/// The largest page the API serves (`per_page` maximum).
+pub const MAX_PER_PAGE: u64 = 200;
+/// The page size the API uses when none is asked for.
+pub const DEFAULT_PER_PAGE: u64 = 20;
+
+static DROPLET_SNAPSHOTS: Operation = Operation {
+    name: "GET /v2/droplets/{droplet_id}/snapshots",
+    scope: "droplet:read",
+};
+
+static SNAPSHOTS: Operation = Operation {
+    name: "GET /v2/snapshots",
+    scope: "snapshot:read",
+};
+
+/// One of the two listings: [`DropletSnapshotsEndpoint`] or
+/// [`SnapshotsEndpoint`]. Sealed: it names what a [`List`] walks, and
+/// nothing outside this crate implements it.
+pub trait Endpoint: sealed::Fetch + Clone + fmt::Debug + Send + Sync + 'static {
+    /// The item the listing holds.
+    type Item: Send + 'static;
+}
+
+pub(crate) mod sealed {
+    use super::{Call, Client, Endpoint, Future, Page, Result};
+
+    /// The identity of an item, as the walk de-duplicates by it: the id as
+    /// the listing gives it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum ItemId<'a> {
+        /// An integer id (the droplet listing).
+        Integer(u64),
+        /// A string id, compared exactly (the account listing).
+        Text(&'a str),
+    }
+
+    /// What a walk asks of a listing: one page with these parameters.
+    #[derive(Clone, Debug, Default)]
+    pub struct PageRequest {
+        pub(crate) page: Option<u64>,
+        pub(crate) per_page: Option<u64>,
+        pub(crate) call: Call,
+    }
+
+    /// The plumbing of an [`Endpoint`], out of users' reach (this module
+    /// is private, so the trait cannot be named or implemented outside).
+    pub trait Fetch {
+        /// Fetches one page (with retries).
+        fn fetch(
+            &self,
+            client: &Client,
+            request: &PageRequest,
+        ) -> impl Future<Output = Result<Page<<Self as Endpoint>::Item>>> + Send
+        where
+            Self: Endpoint;
+
+        /// The id of an item.
+        fn id(item: &<Self as Endpoint>::Item) -> ItemId<'_>
+        where
+            Self: Endpoint;
+    }
+}
+
+/// The snapshots and backups of one droplet.
+#[derive(Clone, Debug)]
+pub struct DropletSnapshotsEndpoint {
+    droplet_id: u64,
+}
+
+/// The snapshots of the account, optionally of one resource type.
+#[derive(Clone, Debug)]
+pub struct SnapshotsEndpoint {
+    resource_type: Option<ResourceType>,
+}
+
+impl Endpoint for DropletSnapshotsEndpoint {
+    type Item = DropletSnapshot;
+}
+
+impl Endpoint for SnapshotsEndpoint {
+    type Item = Snapshot;
+}
+
+impl sealed::Fetch for DropletSnapshotsEndpoint {
+    async fn fetch(&self, client: &Client, request: &PageRequest) -> Result<Page<DropletSnapshot>> {
+        let op = &DROPLET_SNAPSHOTS;
+        let checked = check_droplet_id(self.droplet_id).and_then(|id| {
+            Ok((
+                id,
+                check_page(request.page)?,
+                check_per_page(request.per_page)?,
+            ))
+        });
+        let (id, page, per_page) = checked.map_err(|e| e.with_operation(op.name))?;
+        let response = client
+            .execute(op, &request.call, |transport| {
+                transport.droplet_snapshots(op, id, page, per_page)
+            })
+            .await?;
+        Ok(page_of(response, request))
+    }
+
+    fn id(item: &DropletSnapshot) -> ItemId<'_> {
+        ItemId::Integer(item.id)
+    }
+}
+
+impl sealed::Fetch for SnapshotsEndpoint {
+    async fn fetch(&self, client: &Client, request: &PageRequest) -> Result<Page<Snapshot>> {
+        let op = &SNAPSHOTS;
+        let checked = check_page(request.page).and_then(|page| {
+            Ok((
+                page,
+                check_per_page(request.per_page)?,
+                check_resource_type(self.resource_type.as_ref())?,
+            ))
+        });
+        let (page, per_page, resource_type) = checked.map_err(|e| e.with_operation(op.name))?;
+        let response = client
+            .execute(op, &request.call, |transport| {
+                transport.snapshots(op, page, per_page, resource_type)
+            })
+            .await?;
+        Ok(page_of(response, request))
+    }
+
+    fn id(item: &Snapshot) -> ItemId<'_> {
+        ItemId::Text(&item.id)
+    }
+}
+
+fn page_of<T>((body, rate_limit): Response<T>, request: &PageRequest) -> Page<T> {
+    Page {
+        items: body.items,
+        total: body.total,
+        page: request.page.unwrap_or(1),
+        per_page: request.per_page.unwrap_or(DEFAULT_PER_PAGE),
+        links: body.links,
+        rate_limit,
+    }
+}
+
+impl Client {
+    /// The snapshots and backups of one droplet
+    /// (`GET /v2/droplets/{droplet_id}/snapshots`, scope `droplet:read`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
+    /// let snapshots = client.list_droplet_snapshots(3164444).collect_all().await?;
+    /// for snapshot in &snapshots {
+    ///     println!("{} {} {:.2} GB", snapshot.snapshot_type, snapshot.name, snapshot.size_gigabytes);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_droplet_snapshots(&self, droplet_id: u64) -> ListDropletSnapshots {
+        List::new(self.clone(), DropletSnapshotsEndpoint { droplet_id })
+    }
+
+    /// Every snapshot of the account (`GET /v2/snapshots`, scope
+    /// `snapshot:read`; tags need `tag:read`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
+    /// use digitalocean_snapshots::ResourceType;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let mut items = client.list_snapshots().resource_type(ResourceType::Volume).items();
+    /// while let Some(snapshot) = items.try_next().await? {
+    ///     println!("{} {:.2} GB", snapshot.name, snapshot.size_gigabytes);
+    /// }
+    /// println!("{:?}", items.summary());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_snapshots(&self) -> ListSnapshots {
+        List::new(
+            self.clone(),
+            SnapshotsEndpoint {
+                resource_type: None,
+            },
+        )
+    }
+}
+
+impl ListSnapshots {
+    /// Lists only the snapshots of droplets or of volumes.
+    pub fn resource_type(self, resource_type: ResourceType) -> Self {
+        self.map_endpoint(|endpoint| endpoint.resource_type = Some(resource_type))
+    }
+}
+
+fn check_droplet_id(droplet_id: u64) -> Result<NonZeroU64> {
+    NonZeroU64::new(droplet_id).ok_or_else(|| {
+        Error::invalid_input(
+            "droplet_id",
+            "0 is not a droplet id: expected an integer >= 1",
+        )
+    })
+}
+
+fn check_page(page: Option<u64>) -> Result<Option<NonZeroU64>> {
+    match page {
+        None => Ok(None),
+        Some(n) => NonZeroU64::new(n).map(Some).ok_or_else(|| {
+            Error::invalid_input("page", "0 is out of range: pages are numbered from 1")
+        }),
+    }
+}
+
+fn check_per_page(per_page: Option<u64>) -> Result<Option<NonZeroU64>> {
+    match per_page {
+        None => Ok(None),
+        Some(n @ 1..=MAX_PER_PAGE) => Ok(NonZeroU64::new(n)),
+        Some(n) => Err(Error::invalid_input(
+            "per_page",
+            format!("{n} is out of range: expected 1..={MAX_PER_PAGE}"),
+        )),
+    }
+}
+
+fn check_resource_type(resource_type: Option<&ResourceType>) -> Result<Option<&ResourceType>> {
+    match resource_type {
+        Some(t) if !t.is_known() => Err(Error::invalid_input(
+            "resource_type",
+            format!(
+                "`{t}` is not a resource type: expected one of {}",
+                ResourceType::KNOWN.join(", ")
+            ),
+        )),
+        other => Ok(other),
+    }
+}

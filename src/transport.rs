@@ -1,0 +1,423 @@
+//! The only neighbour of the generated client.
+//!
+//! This module is the one place that names `crate::generated`,
+//! `progenitor_client` and `reqwest`'s headers. It builds the HTTP client,
+//! implements progenitor's [`ClientHooks`] for the generated client, runs
+//! one call (one attempt: retries are the caller's), and turns its outcome
+//! into crate types: a [`PageBody`] and the [`RateLimit`] of its headers,
+//! or an [`Error`] (error bodies, `retry-after`, `x-request-id`, the
+//! error-body limit, token scrubbing).
+//!
+//! Only 2xx responses are generated (see `build.rs`), so every error
+//! status arrives here as progenitor's `UnexpectedResponse`, whole.
+
+use std::num::NonZeroU64;
+use std::time::{Duration, Instant};
+
+use progenitor_client::{ClientHooks, OperationInfo, ResponseValue};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use serde::de::DeserializeOwned;
+
+use crate::error::{self, ApiError, DecodeError, Error, Result};
+use crate::generated::{self, types};
+use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
+
+/// Error bodies are read up to this size; the rest is discarded.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// What the transport needs to know about an operation to report on it.
+#[derive(Debug)]
+pub(crate) struct Operation {
+    /// Method and path template, as shown in errors and logs.
+    pub(crate) name: &'static str,
+    /// The OAuth scope the operation needs (named in a 401 or 403).
+    pub(crate) scope: &'static str,
+}
+
+/// One page as the server sent it, in crate types.
+#[derive(Debug)]
+pub(crate) struct PageBody<T> {
+    pub(crate) items: Vec<T>,
+    /// `meta.total`.
+    pub(crate) total: u64,
+    pub(crate) links: PageLinks,
+}
+
+/// A page body and the rate limit its response reported.
+pub(crate) type Response<T> = (PageBody<T>, Option<RateLimit>);
+
+/// A root certificate to trust besides the system's.
+#[derive(Clone)]
+pub(crate) enum Certificate {
+    Pem(Vec<u8>),
+    Der(Vec<u8>),
+}
+
+/// What the HTTP client is built from; every value already checked.
+pub(crate) struct HttpSettings<'a> {
+    pub(crate) base_url: &'a str,
+    pub(crate) token: &'a str,
+    /// Where the token came from, for a 401's message.
+    pub(crate) token_origin: &'static str,
+    pub(crate) user_agent: &'a str,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) root_certificates: &'a [Certificate],
+}
+
+/// The generated client, with what it needs to report errors.
+pub(crate) struct Transport {
+    raw: generated::Client,
+    /// Kept only to scrub it from what a server echoes back.
+    secret: String,
+    token_origin: &'static str,
+}
+
+impl ClientHooks for generated::Client {
+    /// Sends only what the API documents: progenitor adds an
+    /// `api-version` header (from `info.version`) that DigitalOcean does
+    /// not.
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> std::result::Result<(), progenitor_client::Error<E>> {
+        request.headers_mut().remove("api-version");
+        Ok(())
+    }
+}
+
+impl Transport {
+    /// Builds the HTTP client: the token as a sensitive default header,
+    /// timeouts, extra roots, no redirects.
+    pub(crate) fn new(settings: &HttpSettings<'_>) -> Result<Self> {
+        let origin = settings.token_origin;
+        let mut authorization = HeaderValue::try_from(format!("Bearer {}", settings.token))
+            .map_err(|_| {
+                Error::config(format!(
+                    "the access token from {origin} cannot be sent in a header"
+                ))
+            })?;
+        // Keeps it out of reqwest's and http's Debug output and HTTP/2 tables.
+        authorization.set_sensitive(true);
+        let user_agent = HeaderValue::from_str(settings.user_agent).map_err(|_| {
+            Error::config("the user agent contains a character that is not allowed in a header")
+        })?;
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, authorization);
+        let mut certificates = Vec::new();
+        for (index, certificate) in settings.root_certificates.iter().enumerate() {
+            let parsed = match certificate {
+                Certificate::Pem(pem) => reqwest::Certificate::from_pem_bundle(pem),
+                Certificate::Der(der) => reqwest::Certificate::from_der(der).map(|c| vec![c]),
+            };
+            let parsed = parsed.map_err(|e| {
+                Error::config_with_source(format!("root certificate #{index} does not parse"), e)
+            })?;
+            if parsed.is_empty() {
+                return Err(Error::config(format!(
+                    "root certificate #{index} holds no PEM certificate"
+                )));
+            }
+            certificates.extend(parsed);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .user_agent(user_agent)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.connect_timeout)
+            // The API does not redirect these reads; a redirect would be a
+            // way to carry the token elsewhere. Report it instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .tls_certs_merge(certificates)
+            .build()
+            .map_err(|e| Error::config_with_source("the HTTP client cannot be built", e))?;
+        Ok(Self {
+            raw: generated::Client::new_with_client(settings.base_url, http),
+            secret: settings.token.to_owned(),
+            token_origin: origin,
+        })
+    }
+
+    /// The generated client (feature `raw-client`).
+    #[cfg(feature = "raw-client")]
+    pub(crate) fn raw(&self) -> &generated::Client {
+        &self.raw
+    }
+
+    /// One attempt at a page of one droplet's snapshots.
+    pub(crate) async fn droplet_snapshots(
+        &self,
+        op: &Operation,
+        droplet_id: NonZeroU64,
+        page: Option<NonZeroU64>,
+        per_page: Option<NonZeroU64>,
+    ) -> Result<Response<DropletSnapshot>> {
+        let started = Instant::now();
+        let result = self
+            .raw
+            .droplets_list_snapshots(droplet_id, page, per_page)
+            .await;
+        let result = self.finish(op, result).await;
+        log_outcome(op, started, &result);
+        let (body, rate) = result?;
+        Ok((page_body(body.snapshots, body.meta, body.links), rate))
+    }
+
+    /// One attempt at a page of the account's snapshots.
+    pub(crate) async fn snapshots(
+        &self,
+        op: &Operation,
+        page: Option<NonZeroU64>,
+        per_page: Option<NonZeroU64>,
+        resource_type: Option<&ResourceType>,
+    ) -> Result<Response<Snapshot>> {
+        let started = Instant::now();
+        let result = self.raw.snapshots_list(page, per_page, resource_type).await;
+        let result = self.finish(op, result).await;
+        log_outcome(op, started, &result);
+        let (body, rate) = result?;
+        Ok((page_body(body.snapshots, body.meta, body.links), rate))
+    }
+
+    /// Turns the generated call's outcome into the decoded body and the
+    /// rate limit its headers reported, or a typed error.
+    async fn finish<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        result: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
+    ) -> Result<(T, Option<RateLimit>)> {
+        match result {
+            Ok(value) => {
+                let rate = rate_limit(value.headers());
+                Ok((value.into_inner(), rate))
+            }
+            Err(error) => Err(self.convert_error::<T>(op, error).await),
+        }
+    }
+
+    async fn convert_error<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        error: progenitor_client::Error<()>,
+    ) -> Error {
+        use progenitor_client::Error as Raw;
+        let mut converted = match error {
+            Raw::CommunicationError(e) | Raw::ResponseBodyError(e) | Raw::InvalidUpgrade(e) => {
+                transport_error(e)
+            }
+            // Only a 200 has a documented body (see build.rs), so a payload
+            // error is always a 200 whose body did not decode. Decode again
+            // on this cold path to learn where.
+            Raw::InvalidResponsePayload(body, e) => decode_error::<T>(200, &body, e),
+            Raw::UnexpectedResponse(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let body = read_limited(response, ERROR_BODY_LIMIT).await;
+                if (200..300).contains(&status) {
+                    DecodeError::new(
+                        status,
+                        ".",
+                        format!("unexpected success status {status}, expected 200"),
+                        &body,
+                    )
+                    .into()
+                } else {
+                    let mut api = api_error(status, &headers, &body).with_required_scope(op.scope);
+                    api.set_token_source(self.token_origin);
+                    Error::from(api)
+                }
+            }
+            // Only generated for documented error bodies, and none are.
+            Raw::ErrorResponse(value) => {
+                Error::from(api_error(value.status().as_u16(), value.headers(), &[]))
+            }
+            Raw::InvalidRequest(reason) => Error::invalid_input("request", reason),
+            Raw::Custom(reason) => Error::config(reason),
+        };
+        error::scrub(&mut converted, &self.secret);
+        converted.with_operation(op.name)
+    }
+}
+
+fn log_outcome<T>(op: &Operation, started: Instant, result: &Result<T>) {
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match result {
+        Ok(_) => tracing::debug!(operation = op.name, elapsed_ms, "request succeeded"),
+        Err(e) => tracing::debug!(
+            operation = op.name,
+            elapsed_ms,
+            status = e.status(),
+            kind = ?e.kind(),
+            "request failed"
+        ),
+    }
+}
+
+fn page_body<T>(items: Vec<T>, meta: types::Meta, links: Option<types::PageLinks>) -> PageBody<T> {
+    let pages = links.and_then(|l| l.pages).unwrap_or_default();
+    PageBody {
+        items,
+        total: meta.total,
+        links: PageLinks {
+            first: pages.first,
+            prev: pages.prev,
+            next: pages.next,
+            last: pages.last,
+        },
+    }
+}
+
+fn transport_error(source: reqwest::Error) -> Error {
+    if source.is_timeout() {
+        Error::timeout(source)
+    } else if source.is_connect() {
+        Error::connect(source)
+    } else {
+        Error::transport(source)
+    }
+}
+
+fn decode_error<T: DeserializeOwned>(
+    status: u16,
+    body: &[u8],
+    fallback: serde_json::Error,
+) -> Error {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(e) => {
+            let path = e.path().to_string();
+            DecodeError::new(status, path, e.into_inner().to_string(), body).into()
+        }
+        // The value decodes but something follows it.
+        Ok(_) => DecodeError::new(status, ".", fallback.to_string(), body).into(),
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut body = Vec::new();
+    // A body that breaks off still leaves its status and start to report.
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let take = chunk.len().min(limit - body.len());
+        body.extend_from_slice(&chunk[..take]);
+        if body.len() >= limit {
+            break;
+        }
+    }
+    body
+}
+
+/// Reads the three `ratelimit-*` headers; `None` unless all three are
+/// present and well-formed.
+fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
+    let number =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    let reset = i64::try_from(number("ratelimit-reset")?).ok()?;
+    Some(RateLimit::new(
+        number("ratelimit-limit")?,
+        number("ratelimit-remaining")?,
+        chrono::DateTime::from_timestamp(reset, 0)?,
+    ))
+}
+
+/// Builds an [`ApiError`] from an error response read whole (or up to
+/// the limit): DigitalOcean's JSON body when there is one, else an
+/// excerpt of what came.
+fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ApiError {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        id: Option<String>,
+        message: Option<String>,
+        request_id: Option<String>,
+    }
+    let mut api = ApiError::new(status);
+    let parsed = serde_json::from_slice::<Body>(body)
+        .ok()
+        .filter(|b| b.id.is_some() || b.message.is_some());
+    let mut request_id = None;
+    match parsed {
+        Some(b) => {
+            if let Some(code) = b.id {
+                api = api.with_code(code);
+            }
+            if let Some(message) = b.message {
+                api = api.with_message(message);
+            }
+            request_id = b.request_id;
+        }
+        None if body.trim_ascii().is_empty() => {}
+        None => api = api.with_body_excerpt(body.trim_ascii()),
+    }
+    let request_id = request_id.or_else(|| {
+        headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    });
+    if let Some(id) = request_id {
+        api = api.with_request_id(id);
+    }
+    if let Some(rate) = rate_limit(headers) {
+        api = api.with_rate_limit(rate);
+    }
+    let retry_after = headers
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(secs) = retry_after {
+        api = api.with_retry_after(Duration::from_secs(secs));
+    }
+    api
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            if let Ok(value) = HeaderValue::from_str(value) {
+                map.insert(*name, value);
+            }
+        }
+        map
+    }
+
+    #[test]
+    fn rate_limit_needs_all_three_headers() {
+        let all = headers(&[
+            ("ratelimit-limit", "5000"),
+            ("ratelimit-remaining", "4816"),
+            ("ratelimit-reset", "1444931833"),
+        ]);
+        let rate = rate_limit(&all).expect("all three");
+        assert_eq!((rate.limit, rate.remaining), (5000, 4816));
+        assert_eq!(rate.reset.timestamp(), 1_444_931_833);
+        let two = headers(&[("ratelimit-limit", "5000"), ("ratelimit-remaining", "1")]);
+        assert_eq!(rate_limit(&two), None);
+    }
+
+    #[test]
+    fn an_api_error_takes_the_json_body_else_an_excerpt() {
+        let json = br#"{"id":"not_found","message":"gone","request_id":"r-1"}"#;
+        let api = api_error(404, &headers(&[("retry-after", "3")]), json);
+        assert_eq!(api.code(), Some("not_found"));
+        assert_eq!(api.message(), Some("gone"));
+        assert_eq!(api.request_id(), Some("r-1"));
+        assert_eq!(api.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(api.body_excerpt(), None);
+
+        let html = api_error(
+            502,
+            &headers(&[("x-request-id", "r-2")]),
+            b"<html>bad</html>",
+        );
+        assert_eq!(html.body_excerpt(), Some("<html>bad</html>"));
+        assert_eq!(html.request_id(), Some("r-2"));
+        assert_eq!(
+            api_error(503, &HeaderMap::new(), b"  ").body_excerpt(),
+            None
+        );
+    }
+}
