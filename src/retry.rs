@@ -264,32 +264,7 @@ impl RetryContext<'_> {
         let mut attempts = 0u32;
         let mut last_cost = 0u32;
         loop {
-            if self.policy.proactive
-                && let Some((wait, rate)) = self.rate.wait(self.timer.wall_clock())
-            {
-                let stop = if wait > self.policy.max_wait {
-                    Some(format!(
-                        "longer than the retry policy's maximum wait of {}s",
-                        self.policy.max_wait.as_secs()
-                    ))
-                } else if self.past(deadline, wait) {
-                    Some("past the call's deadline".to_owned())
-                } else {
-                    None
-                };
-                if let Some(note) = stop {
-                    return Err(Error::rate_limited(rate, wait)
-                        .with_operation(self.operation)
-                        .with_attempts(attempts)
-                        .with_note(note));
-                }
-                tracing::info!(
-                    operation = self.operation,
-                    wait_ms = wait.as_millis() as u64,
-                    "no requests left this hour: waiting for the reset"
-                );
-                self.timer.sleep(wait).await;
-            }
+            self.wait_for_rate_limit(deadline, attempts).await?;
             attempts += 1;
             let outcome =
                 match deadline {
@@ -302,50 +277,103 @@ impl RetryContext<'_> {
                 };
             let error = match outcome {
                 Ok(value) => {
-                    self.budget.refund(if attempts == 1 {
+                    let refund = if attempts == 1 {
                         SUCCESS_REFUND
                     } else {
                         last_cost
-                    });
+                    };
+                    self.budget.refund(refund);
                     return Ok(value);
                 }
                 Err(error) => error,
             };
-            let Some(class) = Retryable::of(&error) else {
-                return Err(error.with_attempts(attempts));
-            };
-            if attempts >= self.policy.max_attempts {
-                return Err(error.with_attempts(attempts));
-            }
-            let wait = self.wait_before_retry(class, &error, attempts);
-            if wait > self.policy.max_wait {
-                return Err(error.with_attempts(attempts).with_note(format!(
-                    "the server asks to wait {}s, more than the policy's maximum wait of {}s",
-                    wait.as_secs(),
-                    self.policy.max_wait.as_secs()
-                )));
-            }
-            if self.past(deadline, wait) {
-                return Err(error
-                    .with_attempts(attempts)
-                    .with_note("no time left before the deadline for another attempt"));
-            }
-            if !self.budget.try_spend(class.cost()) {
-                return Err(error
-                    .with_attempts(attempts)
-                    .with_note("the client's retry budget is spent: too many recent failures"));
-            }
-            last_cost = class.cost();
-            tracing::warn!(
-                operation = self.operation,
-                attempt = attempts,
-                reason = class.reason(),
-                status = error.status(),
-                wait_ms = wait.as_millis() as u64,
-                "retrying"
-            );
+            let (wait, cost) = self.retry_or_stop(error, attempts, deadline)?;
+            last_cost = cost;
             self.timer.sleep(wait).await;
         }
+    }
+
+    /// Before an attempt: when the latest answer said no requests remain
+    /// this hour (and the policy waits for it), sleeps until the reset, or
+    /// fails at once when the reset is beyond `max_wait` or the deadline.
+    async fn wait_for_rate_limit(
+        &self,
+        deadline: Option<Instant>,
+        attempts: u32,
+    ) -> Result<(), Error> {
+        if !self.policy.proactive {
+            return Ok(());
+        }
+        let Some((wait, rate)) = self.rate.wait(self.timer.wall_clock()) else {
+            return Ok(());
+        };
+        let stop = if wait > self.policy.max_wait {
+            Some(format!(
+                "longer than the retry policy's maximum wait of {}s",
+                self.policy.max_wait.as_secs()
+            ))
+        } else if self.past(deadline, wait) {
+            Some("past the call's deadline".to_owned())
+        } else {
+            None
+        };
+        if let Some(note) = stop {
+            return Err(Error::rate_limited(rate, wait)
+                .with_operation(self.operation)
+                .with_attempts(attempts)
+                .with_note(note));
+        }
+        tracing::info!(
+            operation = self.operation,
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "no requests left this hour: waiting for the reset"
+        );
+        self.timer.sleep(wait).await;
+        Ok(())
+    }
+
+    /// After a failed attempt: the wait before the next one and its cost
+    /// from the budget, or the error to end the call with (not retryable,
+    /// attempts spent, a wait too long or past the deadline, no budget).
+    fn retry_or_stop(
+        &self,
+        error: Error,
+        attempts: u32,
+        deadline: Option<Instant>,
+    ) -> Result<(Duration, u32), Error> {
+        let Some(class) = Retryable::of(&error) else {
+            return Err(error.with_attempts(attempts));
+        };
+        if attempts >= self.policy.max_attempts {
+            return Err(error.with_attempts(attempts));
+        }
+        let wait = self.wait_before_retry(class, &error, attempts);
+        if wait > self.policy.max_wait {
+            return Err(error.with_attempts(attempts).with_note(format!(
+                "the server asks to wait {}s, more than the policy's maximum wait of {}s",
+                wait.as_secs(),
+                self.policy.max_wait.as_secs()
+            )));
+        }
+        if self.past(deadline, wait) {
+            return Err(error
+                .with_attempts(attempts)
+                .with_note("no time left before the deadline for another attempt"));
+        }
+        if !self.budget.try_spend(class.cost()) {
+            return Err(error
+                .with_attempts(attempts)
+                .with_note("the client's retry budget is spent: too many recent failures"));
+        }
+        tracing::warn!(
+            operation = self.operation,
+            attempt = attempts,
+            reason = class.reason(),
+            status = error.status(),
+            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+            "retrying"
+        );
+        Ok((wait, class.cost()))
     }
 
     /// The server's word first on a 429: `retry-after`, else the hourly
