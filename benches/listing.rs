@@ -100,8 +100,11 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// The size of the listing the first table times.
+const LISTING_ITEMS: usize = 10_000;
+
 async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
-    const ITEMS: usize = 10_000;
+    const ITEMS: usize = LISTING_ITEMS;
     println!("1. Listing {ITEMS} account snapshots, per_page {PER_PAGE} (median of n runs)\n");
     println!(
         "| latency | variant | concurrency | wall time | requests | vs raw floor | vs latency floor |"
@@ -132,38 +135,16 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
         client.list_snapshots().collect_all().await?;
 
         let mut measure = Vec::new();
-        let mut raw = Vec::new();
-        for _ in 0..runs {
-            sandbox.reset_stats();
-            let started = Instant::now();
-            let n = raw_listing(&http, sandbox.base_url(), &token).await?;
-            raw.push(started.elapsed());
-            assert_eq!(n, ITEMS);
-        }
-        let raw_time = median(raw);
-        let raw_requests = sandbox.stats().requests;
+        let (raw_time, raw_requests) = time_raw(&sandbox, &http, &token, runs).await?;
         measure.push(("raw reqwest + serde_json", 1usize, raw_time, raw_requests));
         for concurrency in [1usize, digitalocean_snapshots::DEFAULT_CONCURRENCY] {
-            let mut samples = Vec::new();
-            let mut requests = 0;
-            for _ in 0..runs {
-                sandbox.reset_stats();
-                let started = Instant::now();
-                let items = client
-                    .list_snapshots()
-                    .concurrency(concurrency)
-                    .collect_all()
-                    .await?;
-                samples.push(started.elapsed());
-                requests = sandbox.stats().requests;
-                assert_eq!(items.len(), ITEMS);
-            }
+            let (time, requests) = time_sdk(&sandbox, &client, concurrency, runs).await?;
             let name = if concurrency == 1 {
                 "SDK sequential"
             } else {
                 "SDK prefetch"
             };
-            measure.push((name, concurrency, median(samples), requests));
+            measure.push((name, concurrency, time, requests));
         }
         for (name, concurrency, time, requests) in measure {
             let latency = Duration::from_millis(latency_ms);
@@ -182,6 +163,50 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
     }
     println!();
     Ok(())
+}
+
+/// The median time of `runs` raw listings of `LISTING_ITEMS`, and the
+/// requests one takes.
+async fn time_raw(
+    sandbox: &Sandbox,
+    http: &reqwest::Client,
+    token: &str,
+    runs: usize,
+) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        sandbox.reset_stats();
+        let started = Instant::now();
+        let n = raw_listing(http, sandbox.base_url(), token).await?;
+        samples.push(started.elapsed());
+        assert_eq!(n, LISTING_ITEMS);
+    }
+    Ok((median(samples), sandbox.stats().requests))
+}
+
+/// The median time of `runs` SDK listings at `concurrency`, and the
+/// requests one takes.
+async fn time_sdk(
+    sandbox: &Sandbox,
+    client: &Client,
+    concurrency: usize,
+    runs: usize,
+) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
+    let mut samples = Vec::new();
+    let mut requests = 0;
+    for _ in 0..runs {
+        sandbox.reset_stats();
+        let started = Instant::now();
+        let items = client
+            .list_snapshots()
+            .concurrency(concurrency)
+            .collect_all()
+            .await?;
+        samples.push(started.elapsed());
+        requests = sandbox.stats().requests;
+        assert_eq!(items.len(), LISTING_ITEMS);
+    }
+    Ok((median(samples), requests))
 }
 
 /// Runs in a child process: streams every item, then prints the peak RSS.

@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Exactly the seeded items, in order, despite the 503s (retried).
     let ids: Vec<String> = snapshots.iter().map(|s| s.id.clone()).collect();
-    assert_eq!(ids, sandbox.account_snapshot_ids(None));
+    assert_eq!(ids, sandbox.snapshot_ids(None));
     let stats = sandbox.stats();
     println!(
         "{} snapshots, {} requests ({} answered 503, retried)",

@@ -81,7 +81,18 @@ fn strings(value: &Value) -> Vec<&str> {
 }
 
 const DROPLET_PATH: &str = "/v2/droplets/{droplet_id}/snapshots";
-const ACCOUNT_PATH: &str = "/v2/snapshots";
+const SNAPSHOTS_PATH: &str = "/v2/snapshots";
+
+#[test]
+fn the_sandbox_carries_the_same_fragment_byte_for_byte() {
+    // The sandbox package holds its own copy so that it builds from the
+    // registry; it must never drift from the SDK's.
+    let sdk = include_str!("../openapi/snapshots.yaml");
+    assert!(
+        spec::FRAGMENT_YAML == sdk,
+        "sandbox/openapi/snapshots.yaml differs from openapi/snapshots.yaml: copy it over"
+    );
+}
 
 #[test]
 fn the_fragment_is_openapi_3_0_that_progenitor_accepts() {
@@ -105,7 +116,7 @@ fn the_fragment_agrees_with_the_facts() {
         "droplet operationId",
     );
     check(
-        operation(ACCOUNT_PATH)["operationId"] == "snapshots_list",
+        operation(SNAPSHOTS_PATH)["operationId"] == "snapshots_list",
         "account operationId",
     );
     check(
@@ -113,7 +124,7 @@ fn the_fragment_agrees_with_the_facts() {
         "droplet scope",
     );
     check(
-        strings(&operation(ACCOUNT_PATH)["x-required-scopes"]) == ["snapshot:read"],
+        strings(&operation(SNAPSHOTS_PATH)["x-required-scopes"]) == ["snapshot:read"],
         "account scope",
     );
     let bearer = &fragment()["components"]["securitySchemes"]["bearer_auth"];
@@ -127,7 +138,7 @@ fn the_fragment_agrees_with_the_facts() {
     );
 
     // Parameters.
-    for path in [DROPLET_PATH, ACCOUNT_PATH] {
+    for path in [DROPLET_PATH, SNAPSHOTS_PATH] {
         let params = parameters(path);
         let page = &params["page"];
         check(
@@ -159,7 +170,7 @@ fn the_fragment_agrees_with_the_facts() {
         id["schema"] == json!({"type": "integer", "minimum": 1}),
         "droplet_id: integer >= 1",
     );
-    let account = parameters(ACCOUNT_PATH);
+    let account = parameters(SNAPSHOTS_PATH);
     check(
         account.len() == 3,
         "account listing has page, per_page, resource_type",
@@ -210,7 +221,7 @@ fn the_fragment_agrees_with_the_facts() {
     );
     let account_item = schema("snapshot");
     check(
-        required(account_item) == common::ACCOUNT_FIELDS.map(String::from).into(),
+        required(account_item) == common::SNAPSHOT_FIELDS.map(String::from).into(),
         "account snapshot: every field required",
     );
     let props2 = &account_item["properties"];
@@ -317,13 +328,13 @@ fn the_fragment_agrees_with_the_facts() {
         "droplet listing: 200, 401, 404, 429, 500, default",
     );
     check(
-        statuses(ACCOUNT_PATH)
+        statuses(SNAPSHOTS_PATH)
             == ["200", "401", "429", "500", "default"]
                 .map(String::from)
                 .into(),
         "account listing: no 404",
     );
-    for path in [DROPLET_PATH, ACCOUNT_PATH] {
+    for path in [DROPLET_PATH, SNAPSHOTS_PATH] {
         for (status, response) in operation(path)["responses"].as_object().unwrap() {
             let response = resolve(response);
             let headers = response["headers"].as_object().unwrap();
@@ -354,7 +365,7 @@ async fn the_401_message_names_the_scope_the_fragment_requires() {
     let client = common::client(&server);
     let droplet = client.list_droplet_snapshots(1).send().await.unwrap_err();
     let account = client.list_snapshots().send().await.unwrap_err();
-    for (error, path) in [(droplet, DROPLET_PATH), (account, ACCOUNT_PATH)] {
+    for (error, path) in [(droplet, DROPLET_PATH), (account, SNAPSHOTS_PATH)] {
         let scope = strings(&operation(path)["x-required-scopes"])[0];
         assert_eq!(error.api().unwrap().required_scope(), Some(scope));
         assert_eq!(error.operation(), Some(format!("GET {path}").as_str()));
@@ -364,7 +375,7 @@ async fn the_401_message_names_the_scope_the_fragment_requires() {
 /// Every named example of a response in the fragment: (where, status, value).
 fn examples() -> Vec<(String, String, Value)> {
     let mut found = Vec::new();
-    for path in [DROPLET_PATH, ACCOUNT_PATH] {
+    for path in [DROPLET_PATH, SNAPSHOTS_PATH] {
         for (status, response) in operation(path)["responses"].as_object().unwrap() {
             let media = &resolve(response)["content"]["application/json"];
             if let Some(example) = media.get("example") {

@@ -10,7 +10,7 @@ use digitalocean_snapshots::{
 use httpmock::MockServer;
 use serde_json::json;
 
-async fn account_page(body: String) -> digitalocean_snapshots::Result<Page<Snapshot>> {
+async fn snapshots_page(body: String) -> digitalocean_snapshots::Result<Page<Snapshot>> {
     let server = MockServer::start_async().await;
     server
         .mock_async(move |when, then| {
@@ -34,7 +34,7 @@ async fn droplet_page(body: String) -> digitalocean_snapshots::Result<Page<Dropl
     client(&server).list_droplet_snapshots(7).send().await
 }
 
-fn account_item() -> serde_json::Value {
+fn snapshot_item() -> serde_json::Value {
     json!({
         "id": "6372321",
         "name": "web-01",
@@ -48,14 +48,14 @@ fn account_item() -> serde_json::Value {
     })
 }
 
-fn account_body(items: Vec<serde_json::Value>) -> String {
+fn snapshots_body(items: Vec<serde_json::Value>) -> String {
     let total = items.len();
     json!({ "snapshots": items, "links": {}, "meta": { "total": total } }).to_string()
 }
 
 #[tokio::test]
 async fn seed_account_payload_decodes_with_every_field() {
-    let page = account_page(SEED_ALL_SNAPSHOTS.to_owned()).await.unwrap();
+    let page = snapshots_page(SEED_ALL_SNAPSHOTS.to_owned()).await.unwrap();
     assert_eq!(page.total, 2);
     assert_eq!(page.links, Default::default());
     let [droplet, volume] = &page.items[..] else {
@@ -98,7 +98,7 @@ fn size_gigabytes_round_trips_exactly_through_f64() {
         assert_eq!(serde_json::to_value(&snapshot).unwrap(), *item);
     }
     let snapshot: Snapshot =
-        serde_json::from_str(&account_item().to_string().replace("2.34", "0.1008")).unwrap();
+        serde_json::from_str(&snapshot_item().to_string().replace("2.34", "0.1008")).unwrap();
     assert_eq!(snapshot.size_gigabytes.to_string(), "0.1008");
     assert_eq!(
         serde_json::to_string(&snapshot.size_gigabytes).unwrap(),
@@ -108,7 +108,7 @@ fn size_gigabytes_round_trips_exactly_through_f64() {
 
 #[tokio::test]
 async fn unknown_fields_are_ignored_everywhere() {
-    let mut item = account_item();
+    let mut item = snapshot_item();
     item["encrypted"] = json!(true);
     item["image"] = json!({ "nested": [1, 2, 3] });
     let body = json!({
@@ -117,7 +117,7 @@ async fn unknown_fields_are_ignored_everywhere() {
         "meta": { "total": 3, "page_size": 1 },
         "debug": "yes"
     });
-    let page = account_page(body.to_string()).await.unwrap();
+    let page = snapshots_page(body.to_string()).await.unwrap();
     assert_eq!(page.items.len(), 1);
     assert_eq!(page.total, 3);
     assert_eq!(
@@ -128,9 +128,9 @@ async fn unknown_fields_are_ignored_everywhere() {
 
 #[tokio::test]
 async fn unknown_enum_values_are_kept_and_serialized_back_unchanged() {
-    let mut item = account_item();
+    let mut item = snapshot_item();
     item["resource_type"] = json!("kubernetes_cluster");
-    let page = account_page(account_body(vec![item.clone(), account_item()]))
+    let page = snapshots_page(snapshots_body(vec![item.clone(), snapshot_item()]))
         .await
         .unwrap();
     assert_eq!(page.items.len(), 2, "one new value does not fail the page");
@@ -156,11 +156,11 @@ async fn unknown_enum_values_are_kept_and_serialized_back_unchanged() {
 
 #[tokio::test]
 async fn null_or_missing_tags_are_none_and_null_serializes_back() {
-    let mut null_tags = account_item();
+    let mut null_tags = snapshot_item();
     null_tags["tags"] = serde_json::Value::Null;
-    let mut no_tags = account_item();
+    let mut no_tags = snapshot_item();
     no_tags.as_object_mut().unwrap().remove("tags");
-    let page = account_page(account_body(vec![null_tags.clone(), no_tags]))
+    let page = snapshots_page(snapshots_body(vec![null_tags.clone(), no_tags]))
         .await
         .unwrap();
     assert_eq!(page.items[0].tags, None);
@@ -170,7 +170,7 @@ async fn null_or_missing_tags_are_none_and_null_serializes_back() {
 
 #[tokio::test]
 async fn missing_snapshots_key_is_an_empty_page_and_empty_links_are_fine() {
-    let page = account_page(r#"{"meta":{"total":0}}"#.to_owned())
+    let page = snapshots_page(r#"{"meta":{"total":0}}"#.to_owned())
         .await
         .unwrap();
     assert!(page.items.is_empty());
@@ -184,9 +184,9 @@ async fn missing_snapshots_key_is_an_empty_page_and_empty_links_are_fine() {
 
 #[tokio::test]
 async fn a_wrong_type_is_a_decode_error_naming_the_field_path() {
-    let mut second = account_item();
+    let mut second = snapshot_item();
     second["size_gigabytes"] = json!("2.34");
-    let error = account_page(account_body(vec![account_item(), second]))
+    let error = snapshots_page(snapshots_body(vec![snapshot_item(), second]))
         .await
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode, "{error}");
@@ -212,10 +212,12 @@ async fn a_wrong_type_is_a_decode_error_naming_the_field_path() {
 #[tokio::test]
 async fn a_missing_required_field_is_a_decode_error_naming_it() {
     // Every field but the nullable `tags`.
-    for &field in &common::ACCOUNT_FIELDS[..8] {
-        let mut item = account_item();
+    for &field in &common::SNAPSHOT_FIELDS[..8] {
+        let mut item = snapshot_item();
         item.as_object_mut().unwrap().remove(field);
-        let error = account_page(account_body(vec![item])).await.unwrap_err();
+        let error = snapshots_page(snapshots_body(vec![item]))
+            .await
+            .unwrap_err();
         let decode = error
             .decode_error()
             .unwrap_or_else(|| panic!("{field}: {error}"));
@@ -226,7 +228,7 @@ async fn a_missing_required_field_is_a_decode_error_naming_it() {
             decode.message()
         );
     }
-    let error = account_page(r#"{"snapshots":[]}"#.to_owned())
+    let error = snapshots_page(r#"{"snapshots":[]}"#.to_owned())
         .await
         .unwrap_err();
     assert!(
@@ -244,12 +246,14 @@ async fn broken_json_and_bad_dates_are_decode_errors() {
         r#"{"meta":{"total":1}} trailing"#,
         r#"{"meta":{"total":-1}}"#,
     ] {
-        let error = account_page(body.to_owned()).await.unwrap_err();
+        let error = snapshots_page(body.to_owned()).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Decode, "{body:?}: {error}");
     }
-    let mut item = account_item();
+    let mut item = snapshot_item();
     item["created_at"] = json!("yesterday");
-    let error = account_page(account_body(vec![item])).await.unwrap_err();
+    let error = snapshots_page(snapshots_body(vec![item]))
+        .await
+        .unwrap_err();
     assert_eq!(
         error.decode_error().unwrap().path(),
         "snapshots[0].created_at"

@@ -78,7 +78,7 @@ impl Canned {
         }
     }
 
-    fn account(
+    fn snapshots(
         &self,
         status: u16,
         body: impl Into<Vec<u8>>,
@@ -187,7 +187,7 @@ fn wrong_value(field: &str) -> Vec<Value> {
     }
 }
 
-const FIELDS: [&str; 9] = common::ACCOUNT_FIELDS;
+const FIELDS: [&str; 9] = common::SNAPSHOT_FIELDS;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
@@ -195,7 +195,7 @@ proptest! {
     #[test]
     fn schema_valid_pages_always_decode_to_the_same_values(items in proptest::collection::vec(item(), 0..30)) {
         let body = page(&items);
-        let decoded = canned().account(200, body.to_string()).unwrap();
+        let decoded = canned().snapshots(200, body.to_string()).unwrap();
         prop_assert_eq!(decoded.len(), items.len());
         for (got, sent) in decoded.iter().zip(&items) {
             prop_assert_eq!(&serde_json::to_value(got).unwrap(), sent);
@@ -213,7 +213,7 @@ proptest! {
         let at = pick.index(items.len());
         let values = wrong_value(field);
         items[at][field] = choice.get(&values).clone();
-        let error = canned().account(200, page(&items).to_string()).unwrap_err();
+        let error = canned().snapshots(200, page(&items).to_string()).unwrap_err();
         prop_assert_eq!(error.kind(), ErrorKind::Decode);
         // The field itself, or an element inside it (`tags[0]`).
         let expected = format!("snapshots[{at}].{field}");
@@ -238,7 +238,7 @@ proptest! {
         } else {
             items[at][field] = Value::Null;
         }
-        let error = canned().account(200, page(&items).to_string()).unwrap_err();
+        let error = canned().snapshots(200, page(&items).to_string()).unwrap_err();
         let decode = error.decode_error().unwrap();
         if remove {
             prop_assert_eq!(decode.path(), format!("snapshots[{at}]"));
@@ -252,13 +252,13 @@ proptest! {
     fn truncated_documents_are_decode_errors(items in proptest::collection::vec(item(), 1..10), cut in any::<prop::sample::Index>()) {
         let body = page(&items).to_string();
         let cut = cut.index(body.len());
-        let error = canned().account(200, &body.as_bytes()[..cut]).unwrap_err();
+        let error = canned().snapshots(200, &body.as_bytes()[..cut]).unwrap_err();
         prop_assert_eq!(error.kind(), ErrorKind::Decode);
     }
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
-        let result = canned().account(200, bytes);
+        let result = canned().snapshots(200, bytes);
         if let Err(error) = result {
             prop_assert_eq!(error.kind(), ErrorKind::Decode);
             prop_assert!(error.to_string().len() < 1_000);
@@ -303,7 +303,7 @@ fn huge_numbers_and_impossible_values_are_named() {
         ),
     ];
     for (path, body) in cases {
-        let error = canned().account(200, body.clone()).unwrap_err();
+        let error = canned().snapshots(200, body.clone()).unwrap_err();
         assert_eq!(
             error.decode_error().map(|d| d.path()),
             Some(path),
@@ -320,21 +320,21 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
         "[".repeat(depth),
         "]".repeat(depth)
     );
-    let error = canned().account(200, body).unwrap_err();
+    let error = canned().snapshots(200, body).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Decode);
     let body = format!(
         "{{\"meta\":{}1{}}}",
         "{\"a\":".repeat(depth),
         "}".repeat(depth)
     );
-    assert!(canned().account(200, body).unwrap_err().is_decode());
+    assert!(canned().snapshots(200, body).unwrap_err().is_decode());
 }
 
 #[test]
 fn ten_megabyte_bodies_make_short_errors() {
     // A 10 MB success body that does not decode.
     let garbage = "x".repeat(10 * 1024 * 1024);
-    let error = canned().account(200, garbage.clone()).unwrap_err();
+    let error = canned().snapshots(200, garbage.clone()).unwrap_err();
     assert!(error.is_decode());
     assert!(
         error.to_string().len() < 1_000,
@@ -345,7 +345,7 @@ fn ten_megabyte_bodies_make_short_errors() {
 
     // A 10 MB error body: read up to a limit, shown as a short excerpt.
     let error = canned()
-        .account(502, format!("<html>{garbage}</html>"))
+        .snapshots(502, format!("<html>{garbage}</html>"))
         .unwrap_err();
     assert_eq!(error.status(), Some(502));
     assert!(error.to_string().len() < 1_000);
@@ -356,6 +356,6 @@ fn ten_megabyte_bodies_make_short_errors() {
         "resource_id": "2", "resource_type": "volume", "min_disk_size": 1,
         "size_gigabytes": 1.0, "tags": []
     })]);
-    let items = canned().account(200, big.to_string()).unwrap();
+    let items = canned().snapshots(200, big.to_string()).unwrap();
     assert_eq!(items[0].name.len(), 10 * 1024 * 1024);
 }

@@ -49,11 +49,7 @@ async fn every_item_once_in_order_at_the_edges_of_a_page() {
         )
         .await;
         let items = client.list_snapshots().collect_all().await.unwrap();
-        assert_eq!(
-            ids(&items),
-            sandbox.account_snapshot_ids(None),
-            "{count} items"
-        );
+        assert_eq!(ids(&items), sandbox.snapshot_ids(None), "{count} items");
         let pages = count.div_ceil(200).max(1) as u64;
         let stats = sandbox.stats();
         assert_eq!(
@@ -83,7 +79,7 @@ async fn per_page_one_walks_every_page() {
         .collect_all()
         .await
         .unwrap();
-    assert_eq!(ids(&items), sandbox.account_snapshot_ids(None));
+    assert_eq!(ids(&items), sandbox.snapshot_ids(None));
     assert_eq!(sandbox.stats().requests, 120);
 }
 
@@ -138,10 +134,7 @@ async fn prefetch_on_and_off_give_identical_sequences() {
             .iter()
             .all(|s| s.resource_type == ResourceType::Volume)
     );
-    assert_eq!(
-        volumes.len(),
-        _sandbox.account_snapshot_ids(Some("volume")).len()
-    );
+    assert_eq!(volumes.len(), _sandbox.snapshot_ids(Some("volume")).len());
     assert!(
         _sandbox
             .requests()
@@ -238,7 +231,7 @@ async fn a_foreign_next_link_is_never_followed_and_gets_no_token() {
         .collect_all()
         .await
         .unwrap();
-    assert_eq!(ids(&items), sandbox.account_snapshot_ids(None));
+    assert_eq!(ids(&items), sandbox.snapshot_ids(None));
     assert_eq!(
         trap.calls_async().await,
         0,
@@ -344,7 +337,7 @@ async fn an_error_on_page_three_yields_pages_one_and_two_then_the_error() {
 async fn a_walk_resumes_from_a_page() {
     let (sandbox, client) = sandbox(Sandbox::builder().snapshots(1_000)).await;
     let rest = client.list_snapshots().page(3).collect_all().await.unwrap();
-    assert_eq!(ids(&rest), sandbox.account_snapshot_ids(None)[400..]);
+    assert_eq!(ids(&rest), sandbox.snapshot_ids(None)[400..]);
 }
 
 #[tokio::test]
@@ -392,7 +385,7 @@ async fn limit_asks_for_no_more_than_needed() {
         .collect_all()
         .await
         .unwrap();
-    assert_eq!(ids(&five), sandbox.account_snapshot_ids(None)[..5]);
+    assert_eq!(ids(&five), sandbox.snapshot_ids(None)[..5]);
     let log = sandbox.requests();
     assert_eq!(log.len(), 1, "one request");
     assert_eq!(log[0].query_param("per_page").as_deref(), Some("5"));

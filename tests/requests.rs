@@ -56,7 +56,7 @@ async fn droplet_snapshots_request_has_path_query_auth_and_accept() {
 }
 
 #[tokio::test]
-async fn account_snapshots_request_sends_only_the_parameters_given() {
+async fn snapshots_request_sends_only_the_parameters_given() {
     let server = MockServer::start_async().await;
     let bare = server
         .mock_async(|when, then| {

@@ -554,7 +554,7 @@ async fn a_full_listing_survives_faults_with_exactly_the_seeded_items() {
         let ids: Vec<String> = items.iter().map(|s| s.id.clone()).collect();
         assert_eq!(
             ids,
-            sandbox.account_snapshot_ids(None),
+            sandbox.snapshot_ids(None),
             "{name}: exactly the seeded items, in order"
         );
         let stats = sandbox.stats();

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 const REGIONS: &[&str] = &[
@@ -31,20 +32,32 @@ const MIN_DISK_SIZES: &[u64] = &[10, 25, 50, 60, 80, 100, 160, 320];
 const EPOCH_START: i64 = 1_546_300_800;
 const EPOCH_END: i64 = 1_793_491_200;
 
-/// What a listing item is, for the `resource_type` filter.
+/// What an item was taken from (its `resource_type`), for the filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
+pub(crate) enum ResourceType {
     Droplet,
     Volume,
     /// A value the API might add later; only in the unfiltered listing.
     Other,
 }
 
+impl ResourceType {
+    /// The filter's value; `None` for an empty one (no filter).
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        match value {
+            "droplet" => Some(Self::Droplet),
+            "volume" => Some(Self::Volume),
+            "" => None,
+            _ => Some(Self::Other),
+        }
+    }
+}
+
 /// One item, rendered once.
 #[derive(Clone, Debug)]
 pub(crate) struct Item {
-    pub(crate) json: Box<str>,
-    pub(crate) kind: Kind,
+    pub(crate) json: Box<RawValue>,
+    pub(crate) resource_type: ResourceType,
     /// The id as the listing shows it (without quotes).
     pub(crate) id: String,
 }
@@ -62,8 +75,8 @@ pub(crate) struct DataConfig {
 /// The whole dataset.
 #[derive(Debug)]
 pub(crate) struct Dataset {
-    /// Every account snapshot, in listing order.
-    pub(crate) account: Vec<Item>,
+    /// The account's snapshots (`GET /v2/snapshots`), in listing order.
+    pub(crate) snapshots: Vec<Item>,
     /// Droplet id -> its snapshots and backups, in listing order.
     pub(crate) droplets: BTreeMap<u64, Vec<Item>>,
     rng: ChaCha8Rng,
@@ -74,7 +87,9 @@ pub(crate) struct Dataset {
 struct Raw {
     created: i64,
     droplet: Option<u64>,
-    account: Option<Value>,
+    /// The item of `GET /v2/snapshots` (backups have none).
+    snapshot: Option<Value>,
+    /// The item of `GET /v2/droplets/{id}/snapshots`.
     droplet_item: Option<Value>,
 }
 
@@ -87,41 +102,17 @@ impl Dataset {
         // 60% droplet snapshots spread over droplets, 40% volume snapshots.
         let droplet_share = config.snapshots * 3 / 5;
         let volume_share = config.snapshots - droplet_share;
-        let droplet_count = (droplet_share / 3).max(1);
-        let mut generated_droplets: Vec<(u64, String)> = (0..droplet_count)
-            .map(|i| {
-                let id = 100_000_000 + rng.random_range(0..900_000_000u64);
-                let role = DROPLET_ROLES[rng.random_range(0..DROPLET_ROLES.len())];
-                (id, format!("{role}-{:02}", i + 1))
-            })
-            .collect();
-        generated_droplets.sort_unstable();
-        generated_droplets.dedup_by_key(|(id, _)| *id);
-
-        let mut per_droplet: BTreeMap<u64, (String, usize, usize)> = BTreeMap::new();
-        for (id, name) in &generated_droplets {
-            per_droplet.insert(*id, (name.clone(), 0, rng.random_range(0..=4)));
-        }
-        for _ in 0..droplet_share {
-            let (id, _) = &generated_droplets[rng.random_range(0..generated_droplets.len())];
-            if let Some(entry) = per_droplet.get_mut(id) {
-                entry.1 += 1;
-            }
-        }
-        for (i, (id, snapshots, backups)) in config.droplets.iter().enumerate() {
-            per_droplet.insert(*id, (format!("fixture-{:02}", i + 1), *snapshots, *backups));
-        }
-
+        let per_droplet = plan_droplets(&mut rng, &config, droplet_share);
         for (droplet_id, (name, snapshots, backups)) in &per_droplet {
             for n in 0..snapshots + backups {
                 let is_backup = n >= *snapshots;
                 next_id += rng.random_range(1..=997);
-                let (account, droplet_item, created) =
+                let (snapshot, droplet_item, created) =
                     droplet_snapshot(&mut rng, &config, next_id, *droplet_id, name, is_backup);
                 raws.push(Raw {
                     created,
                     droplet: Some(*droplet_id),
-                    account,
+                    snapshot,
                     droplet_item: Some(droplet_item),
                 });
             }
@@ -137,26 +128,26 @@ impl Dataset {
             raws.push(Raw {
                 created,
                 droplet: None,
-                account: Some(value),
+                snapshot: Some(value),
                 droplet_item: None,
             });
         }
 
         // Listing order: oldest first, ties by insertion.
         raws.sort_by_key(|r| r.created);
-        let mut account = Vec::with_capacity(config.snapshots);
+        let mut snapshots = Vec::with_capacity(config.snapshots);
         let mut droplets: BTreeMap<u64, Vec<Item>> =
             per_droplet.keys().map(|id| (*id, Vec::new())).collect();
         for raw in raws {
-            if let Some(value) = raw.account {
-                account.push(render(&value));
+            if let Some(value) = raw.snapshot {
+                snapshots.push(render(&value));
             }
             if let (Some(droplet), Some(value)) = (raw.droplet, raw.droplet_item) {
                 droplets.entry(droplet).or_default().push(render(&value));
             }
         }
         Self {
-            account,
+            snapshots,
             droplets,
             rng,
             config,
@@ -164,19 +155,19 @@ impl Dataset {
         }
     }
 
-    /// Drift: `insert` new snapshots at the head of the account listing
+    /// Drift: `insert` new snapshots at the head of the account's listing
     /// and `delete` from just after them, as a live account would between
     /// two page fetches.
     pub(crate) fn drift(&mut self, insert: usize, delete: usize) {
-        for _ in 0..delete.min(self.account.len()) {
-            let at = self.rng.random_range(0..self.account.len());
-            self.account.remove(at);
+        for _ in 0..delete.min(self.snapshots.len()) {
+            let at = self.rng.random_range(0..self.snapshots.len());
+            self.snapshots.remove(at);
         }
         for _ in 0..insert {
             let value = if self.rng.random_bool(0.5) {
                 self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
                 let droplet = self.rng.random_range(100_000_000..1_000_000_000u64);
-                let (account, _, _) = droplet_snapshot(
+                let (snapshot, _, _) = droplet_snapshot(
                     &mut self.rng,
                     &self.config,
                     self.next_droplet_snapshot_id,
@@ -184,31 +175,66 @@ impl Dataset {
                     "drift",
                     false,
                 );
-                account.unwrap_or_default()
+                snapshot.unwrap_or_default()
             } else {
                 let volume = uuid(&mut self.rng);
                 volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0
             };
-            self.account.insert(0, render(&value));
+            self.snapshots.insert(0, render(&value));
         }
     }
 }
 
+/// The droplets and how many snapshots and backups each has: `share`
+/// snapshots spread over generated droplets (0 to 4 backups each), plus
+/// the droplets the configuration fixes. Droplet id -> (name, snapshots,
+/// backups).
+fn plan_droplets(
+    rng: &mut ChaCha8Rng,
+    config: &DataConfig,
+    droplet_share: usize,
+) -> BTreeMap<u64, (String, usize, usize)> {
+    let droplet_count = (droplet_share / 3).max(1);
+    let mut generated_droplets: Vec<(u64, String)> = (0..droplet_count)
+        .map(|i| {
+            let id = 100_000_000 + rng.random_range(0..900_000_000u64);
+            let role = DROPLET_ROLES[rng.random_range(0..DROPLET_ROLES.len())];
+            (id, format!("{role}-{:02}", i + 1))
+        })
+        .collect();
+    generated_droplets.sort_unstable();
+    generated_droplets.dedup_by_key(|(id, _)| *id);
+
+    let mut per_droplet: BTreeMap<u64, (String, usize, usize)> = BTreeMap::new();
+    for (id, name) in &generated_droplets {
+        per_droplet.insert(*id, (name.clone(), 0, rng.random_range(0..=4)));
+    }
+    for _ in 0..droplet_share {
+        let (id, _) = &generated_droplets[rng.random_range(0..generated_droplets.len())];
+        if let Some(entry) = per_droplet.get_mut(id) {
+            entry.1 += 1;
+        }
+    }
+    for (i, (id, snapshots, backups)) in config.droplets.iter().enumerate() {
+        per_droplet.insert(*id, (format!("fixture-{:02}", i + 1), *snapshots, *backups));
+    }
+    per_droplet
+}
+
 fn render(value: &Value) -> Item {
-    let kind = match value.get("resource_type").and_then(Value::as_str) {
-        Some("droplet") => Kind::Droplet,
-        Some("volume") => Kind::Volume,
-        Some(_) => Kind::Other,
+    let resource_type = match value.get("resource_type").and_then(Value::as_str) {
         // Droplet listing items have no resource_type: they are droplets.
-        None => Kind::Droplet,
+        None => ResourceType::Droplet,
+        Some(text) => ResourceType::parse(text).unwrap_or(ResourceType::Other),
     };
     let id = match &value["id"] {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    let json = serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned());
     Item {
-        json: value.to_string().into_boxed_str(),
-        kind,
+        json,
+        resource_type,
         id,
     }
 }
@@ -266,7 +292,8 @@ fn size(rng: &mut ChaCha8Rng, max_gb: u64) -> f64 {
     rounded as f64 / 10_000.0
 }
 
-fn uuid(rng: &mut ChaCha8Rng) -> String {
+/// A random (version 4) UUID drawn from `rng`.
+pub(crate) fn uuid(rng: &mut ChaCha8Rng) -> String {
     let bytes: [u8; 16] = rng.random();
     uuid::Builder::from_random_bytes(bytes)
         .into_uuid()
@@ -286,8 +313,8 @@ fn extra_fields(value: &mut Value, config: &DataConfig) {
     }
 }
 
-/// Returns the item for the account listing (snapshots only, not
-/// backups), the item for the droplet listing, and the creation time.
+/// Returns the item for `GET /v2/snapshots` (snapshots only, not
+/// backups), the item for the droplet's listing, and the creation time.
 fn droplet_snapshot(
     rng: &mut ChaCha8Rng,
     config: &DataConfig,
@@ -309,7 +336,7 @@ fn droplet_snapshot(
     let min_disk_size = MIN_DISK_SIZES[rng.random_range(0..MIN_DISK_SIZES.len())];
     let size_gigabytes = size(rng, min_disk_size);
     let unknown = rng.random_bool(config.unknown_values.clamp(0.0, 1.0));
-    let kind = match (unknown, is_backup) {
+    let snapshot_type = match (unknown, is_backup) {
         (true, _) => "replica",
         (false, true) => "backup",
         (false, false) => "snapshot",
@@ -321,10 +348,10 @@ fn droplet_snapshot(
         "regions": regions,
         "min_disk_size": min_disk_size,
         "size_gigabytes": size_gigabytes,
-        "type": kind,
+        "type": snapshot_type,
     });
     extra_fields(&mut droplet_item, config);
-    let account = (!is_backup).then(|| {
+    let snapshot = (!is_backup).then(|| {
         let mut value = json!({
             "id": id.to_string(),
             "name": name,
@@ -339,7 +366,7 @@ fn droplet_snapshot(
         extra_fields(&mut value, config);
         value
     });
-    (account, droplet_item, created)
+    (snapshot, droplet_item, created)
 }
 
 fn volume_snapshot(

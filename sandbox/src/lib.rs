@@ -27,7 +27,7 @@
 //! let url = format!("{}/v2/snapshots?per_page=200", sandbox.base_url());
 //! // ... point the client under test at `sandbox.base_url()`,
 //! // with the token `sandbox.token()` ...
-//! assert_eq!(sandbox.account_snapshot_ids(None).len(), 500);
+//! assert_eq!(sandbox.snapshot_ids(None).len(), 500);
 //! # let _ = url;
 //! # Ok(())
 //! # }
@@ -42,14 +42,15 @@ pub mod spec;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use data::{DataConfig, Dataset};
+use data::{DataConfig, Dataset, ResourceType};
+use server::{Shared, StatsInner};
 
 /// The token the sandbox requires unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "sandbox-token";
@@ -268,43 +269,6 @@ pub struct Sandbox {
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
-#[derive(Debug)]
-pub(crate) struct Shared {
-    pub(crate) base_url: String,
-    pub(crate) seed: u64,
-    pub(crate) token: Option<String>,
-    pub(crate) rate_limits: RateLimits,
-    pub(crate) faults: Faults,
-    pub(crate) data: RwLock<Dataset>,
-    pub(crate) stats: StatsInner,
-    pub(crate) budgets: Mutex<BTreeMap<String, server::Budget>>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct StatsInner {
-    pub(crate) requests: AtomicU64,
-    pub(crate) in_flight: AtomicUsize,
-    pub(crate) max_in_flight: AtomicUsize,
-    pub(crate) by_status: Mutex<BTreeMap<u16, u64>>,
-    pub(crate) log: Mutex<Vec<RecordedRequest>>,
-}
-
-/// At most this many requests are kept in the log.
-const LOG_LIMIT: usize = 100_000;
-
-impl StatsInner {
-    pub(crate) fn record(&self, request: RecordedRequest) {
-        if let Ok(mut by_status) = self.by_status.lock() {
-            *by_status.entry(request.status).or_default() += 1;
-        }
-        if let Ok(mut log) = self.log.lock()
-            && log.len() < LOG_LIMIT
-        {
-            log.push(request);
-        }
-    }
-}
-
 /// One request as the sandbox saw it (never with its token).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordedRequest {
@@ -409,16 +373,17 @@ impl Sandbox {
         }
     }
 
-    /// The ids of the account listing as it stands, in listing order;
-    /// `Some("droplet")` or `Some("volume")` filters like `resource_type`.
-    pub fn account_snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
+    /// The ids of the account's snapshots (`GET /v2/snapshots`) as they
+    /// stand, in listing order; `Some("droplet")` or `Some("volume")`
+    /// filters like `resource_type`.
+    pub fn snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
         let Ok(data) = self.shared.data.read() else {
             return Vec::new();
         };
-        let wanted = resource_type.map(server::parse_kind);
-        data.account
+        let wanted = resource_type.map(ResourceType::parse);
+        data.snapshots
             .iter()
-            .filter(|item| wanted.is_none_or(|w| w == Some(item.kind)))
+            .filter(|item| wanted.is_none_or(|w| w == Some(item.resource_type)))
             .map(|item| item.id.clone())
             .collect()
     }

@@ -144,9 +144,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sandbox = builder.start().await?;
     let droplets = sandbox.droplet_ids();
     eprintln!(
-        "digitalocean-sandbox listening on {} ({} account snapshots, {} droplets, e.g. {:?}); token: {}",
+        "digitalocean-sandbox listening on {} ({} snapshots, {} droplets, e.g. {:?}); token: {}",
         sandbox.base_url(),
-        sandbox.account_snapshot_ids(None).len(),
+        sandbox.snapshot_ids(None).len(),
         droplets.len(),
         droplets.first(),
         sandbox.token().unwrap_or("any"),

@@ -164,12 +164,12 @@ async fn drift_inserts_at_the_head_and_deletes_between_pages() {
         .start()
         .await
         .unwrap();
-    let before = sandbox.account_snapshot_ids(None);
+    let before = sandbox.snapshot_ids(None);
     let first = get(sandbox.base_url(), "/v2/snapshots?per_page=10", TOKEN)
         .await
         .json();
     assert_eq!(first["meta"]["total"], 100);
-    let after = sandbox.account_snapshot_ids(None);
+    let after = sandbox.snapshot_ids(None);
     assert_eq!(after.len(), 101);
     assert!(
         !before.contains(&after[0]) && !before.contains(&after[1]),

@@ -80,7 +80,7 @@ async fn walk(base: &str, path: &str, per_page: u64, total: u64) -> Vec<String> 
 }
 
 #[tokio::test]
-async fn account_listing_at_the_edges_of_a_page() {
+async fn snapshots_listing_at_the_edges_of_a_page() {
     for count in [0usize, 1, 199, 200, 201, 10_000] {
         let sandbox = Sandbox::builder()
             .snapshots(count)
@@ -100,7 +100,7 @@ async fn account_listing_at_the_edges_of_a_page() {
                 count,
                 "ids are unique"
             );
-            assert_eq!(ids, sandbox.account_snapshot_ids(None), "in listing order");
+            assert_eq!(ids, sandbox.snapshot_ids(None), "in listing order");
         }
     }
 }
@@ -130,10 +130,7 @@ async fn droplet_listing_at_the_edges_of_a_page() {
         assert_eq!(ids, expected, "droplet {droplet}");
     }
     // Snapshots of fixed droplets are in the account listing; backups are not.
-    assert_eq!(
-        sandbox.account_snapshot_ids(None).len(),
-        1 + 150 + 200 + 180
-    );
+    assert_eq!(sandbox.snapshot_ids(None).len(), 1 + 150 + 200 + 180);
 }
 
 #[tokio::test]
@@ -164,7 +161,7 @@ async fn resource_type_filters_and_its_links_keep_the_filter() {
     let sandbox = Sandbox::builder().snapshots(300).start().await.unwrap();
     let mut seen = 0;
     for kind in ["droplet", "volume"] {
-        let expected = sandbox.account_snapshot_ids(Some(kind));
+        let expected = sandbox.snapshot_ids(Some(kind));
         assert!(!expected.is_empty());
         seen += expected.len();
         let body = get(

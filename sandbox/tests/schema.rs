@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ACCOUNT_LIST, DROPLET_LIST, ERROR, get, validate};
+use common::{DROPLET_LIST, ERROR, SNAPSHOT_LIST, get, validate};
 use digitalocean_sandbox::{DEFAULT_TOKEN, Faults, RateLimits, Sandbox};
 
 const TOKEN: Option<&str> = Some(DEFAULT_TOKEN);
@@ -35,7 +35,7 @@ async fn listing_pages_validate_first_middle_last_past_the_end_and_filtered() {
     ] {
         let answer = get(base, &format!("/v2/snapshots{query}"), TOKEN).await;
         assert_eq!(answer.status, 200, "{query}");
-        assert_valid(ACCOUNT_LIST, query, &answer);
+        assert_valid(SNAPSHOT_LIST, query, &answer);
     }
     for query in ["", "?per_page=3", "?page=4&per_page=3", "?page=9"] {
         let answer = get(
@@ -49,7 +49,7 @@ async fn listing_pages_validate_first_middle_last_past_the_end_and_filtered() {
     }
     let empty = Sandbox::builder().snapshots(0).start().await.unwrap();
     let answer = get(empty.base_url(), "/v2/snapshots", TOKEN).await;
-    assert_valid(ACCOUNT_LIST, "empty account", &answer);
+    assert_valid(SNAPSHOT_LIST, "empty account", &answer);
 }
 
 #[tokio::test]
@@ -116,7 +116,7 @@ async fn extra_fields_still_validate() {
         .unwrap();
     let answer = get(sandbox.base_url(), "/v2/snapshots?per_page=200", TOKEN).await;
     assert!(answer.body.contains("x_sandbox_future_field"));
-    assert_valid(ACCOUNT_LIST, "extra fields", &answer);
+    assert_valid(SNAPSHOT_LIST, "extra fields", &answer);
     let answer = get(sandbox.base_url(), "/v2/droplets/5/snapshots", TOKEN).await;
     assert_valid(DROPLET_LIST, "extra fields", &answer);
 }
@@ -136,7 +136,7 @@ async fn schema_breaking_faults_do_break_it() {
         .await
         .unwrap();
     let answer = get(sandbox.base_url(), "/v2/snapshots?per_page=200", TOKEN).await;
-    let errors = validate(ACCOUNT_LIST, &answer.json()).unwrap_err();
+    let errors = validate(SNAPSHOT_LIST, &answer.json()).unwrap_err();
     assert!(errors.contains("resource_type"), "{errors}");
     let answer = get(sandbox.base_url(), "/v2/droplets/5/snapshots", TOKEN).await;
     assert!(

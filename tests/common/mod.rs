@@ -30,7 +30,7 @@ pub const RATE_HEADERS: [(&str, &str); 3] = [
 
 /// The fields of an account snapshot, in the spec's order: all required,
 /// `tags` nullable.
-pub const ACCOUNT_FIELDS: [&str; 9] = [
+pub const SNAPSHOT_FIELDS: [&str; 9] = [
     "id",
     "name",
     "created_at",

@@ -52,6 +52,6 @@ pub fn validate(name: &str, instance: &Value) -> Result<(), String> {
 }
 
 /// The response schema of each endpoint.
-pub const ACCOUNT_LIST: &str = "snapshot_list";
+pub const SNAPSHOT_LIST: &str = "snapshot_list";
 pub const DROPLET_LIST: &str = "droplet_snapshot_list";
 pub const ERROR: &str = "error";

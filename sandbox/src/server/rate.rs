@@ -1,0 +1,120 @@
+//! Per-token rate-limit budgets, as DigitalOcean keeps them: an hourly
+//! and a per-minute window, and the `ratelimit-*` headers they give.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::http::{HeaderMap, HeaderValue};
+use tokio::time::Instant;
+
+use super::state::Shared;
+
+/// One token's rate-limit windows.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    hour_start: Instant,
+    hour_used: u64,
+    minute_start: Instant,
+    minute_used: u64,
+}
+
+/// The rate-limit headers of one answer.
+pub(super) struct RateHeaders {
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+}
+
+impl RateHeaders {
+    pub(super) fn apply(&self, headers: &mut HeaderMap) {
+        headers.insert("ratelimit-limit", HeaderValue::from(self.limit));
+        headers.insert("ratelimit-remaining", HeaderValue::from(self.remaining));
+        headers.insert("ratelimit-reset", HeaderValue::from(self.reset));
+    }
+}
+
+fn roll(budget: &mut Budget, shared: &Shared, now: Instant) {
+    let limits = &shared.rate_limits;
+    if now.duration_since(budget.hour_start) >= limits.hour {
+        budget.hour_start = now;
+        budget.hour_used = 0;
+    }
+    if now.duration_since(budget.minute_start) >= limits.minute {
+        budget.minute_start = now;
+        budget.minute_used = 0;
+    }
+}
+
+fn headers_for(budget: &Budget, shared: &Shared, now: Instant) -> RateHeaders {
+    let limits = &shared.rate_limits;
+    let until_reset = (budget.hour_start + limits.hour).saturating_duration_since(now);
+    let reset = SystemTime::now()
+        .checked_add(until_reset)
+        .unwrap_or_else(SystemTime::now)
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+        .unwrap_or(0);
+    RateHeaders {
+        limit: limits.per_hour,
+        remaining: limits.per_hour.saturating_sub(budget.hour_used),
+        reset,
+    }
+}
+
+fn new_budget(now: Instant) -> Budget {
+    Budget {
+        hour_start: now,
+        hour_used: 0,
+        minute_start: now,
+        minute_used: 0,
+    }
+}
+
+/// Spends one request of `key`'s budget; on refusal, says how many seconds
+/// to wait.
+pub(super) fn charge(shared: &Shared, key: &str) -> Result<RateHeaders, (RateHeaders, u64)> {
+    let now = Instant::now();
+    let limits = &shared.rate_limits;
+    let Ok(mut budgets) = shared.budgets.lock() else {
+        return Ok(RateHeaders {
+            limit: limits.per_hour,
+            remaining: limits.per_hour,
+            reset: 0,
+        });
+    };
+    let budget = budgets
+        .entry(key.to_owned())
+        .or_insert_with(|| new_budget(now));
+    roll(budget, shared, now);
+    let wait = |until: Instant| {
+        until
+            .saturating_duration_since(now)
+            .as_secs_f64()
+            .ceil()
+            .max(1.0) as u64
+    };
+    if budget.hour_used >= limits.per_hour {
+        let retry = wait(budget.hour_start + limits.hour);
+        return Err((headers_for(budget, shared, now), retry));
+    }
+    if budget.minute_used >= limits.per_minute {
+        let retry = wait(budget.minute_start + limits.minute);
+        return Err((headers_for(budget, shared, now), retry));
+    }
+    budget.hour_used += 1;
+    budget.minute_used += 1;
+    Ok(headers_for(budget, shared, now))
+}
+
+/// The headers of `key`'s budget, without spending it.
+pub(super) fn peek(shared: &Shared, key: &str) -> RateHeaders {
+    let now = Instant::now();
+    let mut budgets = match shared.budgets.lock() {
+        Ok(budgets) => budgets,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    let budget = budgets
+        .entry(key.to_owned())
+        .or_insert_with(|| new_budget(now));
+    roll(budget, shared, now);
+    headers_for(budget, shared, now)
+}

@@ -1,0 +1,49 @@
+//! What the running server keeps: its settings, the data, the counters
+//! and the per-token rate-limit budgets.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::{Mutex, RwLock};
+
+use super::rate::Budget;
+use crate::data::Dataset;
+use crate::{Faults, RateLimits, RecordedRequest};
+
+/// The state every request handler shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) base_url: String,
+    pub(crate) seed: u64,
+    pub(crate) token: Option<String>,
+    pub(crate) rate_limits: RateLimits,
+    pub(crate) faults: Faults,
+    pub(crate) data: RwLock<Dataset>,
+    pub(crate) stats: StatsInner,
+    pub(crate) budgets: Mutex<BTreeMap<String, Budget>>,
+}
+
+/// The counters behind [`crate::Stats`] and the request log.
+#[derive(Debug, Default)]
+pub(crate) struct StatsInner {
+    pub(crate) requests: AtomicU64,
+    pub(crate) in_flight: AtomicUsize,
+    pub(crate) max_in_flight: AtomicUsize,
+    pub(crate) by_status: Mutex<BTreeMap<u16, u64>>,
+    pub(crate) log: Mutex<Vec<RecordedRequest>>,
+}
+
+/// At most this many requests are kept in the log.
+const LOG_LIMIT: usize = 100_000;
+
+impl StatsInner {
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        if let Ok(mut by_status) = self.by_status.lock() {
+            *by_status.entry(request.status).or_default() += 1;
+        }
+        if let Ok(mut log) = self.log.lock()
+            && log.len() < LOG_LIMIT
+        {
+            log.push(request);
+        }
+    }
+}
