@@ -72,7 +72,7 @@ impl<E: Endpoint> List<E> {
     }
 
     /// The page to fetch with [`send`](Self::send), or the page a walk
-    /// starts from (to resume one, see [`Error::resume_page`]). Default 1.
+    /// starts from (to resume one, see [`Error::resume_page`](crate::Error::resume_page)). Default 1.
     pub fn page(mut self, page: u64) -> Self {
         self.options.page = Some(page);
         self
@@ -144,7 +144,7 @@ impl<E: Endpoint> List<E> {
     /// call, for a walk every page of it, waits and retries included. No
     /// retry starts that cannot finish before it; a request still running
     /// at the deadline is abandoned with a timeout error
-    /// ([`Error::is_deadline`]).
+    /// ([`Error::is_deadline`](crate::Error::is_deadline)).
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.options.deadline = Some(deadline);
         self

@@ -12,7 +12,7 @@ impl Error {
     ///
     /// This and the constructors below exist so that code handling this
     /// crate's errors can be tested without a server; the crate itself
-    /// builds the same values. [`ApiError::new`] and [`DecodeError::new`]
+    /// builds the same values. [`ApiError::new`](crate::ApiError::new) and [`DecodeError::new`](crate::DecodeError::new)
     /// (through `From`) cover [`ErrorKind::Api`] and [`ErrorKind::Decode`].
     ///
     /// ```
