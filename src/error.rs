@@ -10,7 +10,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::model::RateLimit;
+use crate::model::{RateLimit, WalkSummary};
 
 mod constructors;
 mod response;
@@ -42,9 +42,10 @@ pub enum ErrorKind {
     /// Another transport failure: connection reset, TLS failure, a body cut
     /// short.
     Transport,
-    /// A listing did not add up: the count of items seen disagrees with the
-    /// server's `meta.total` (in strict mode), or the listing kept growing
-    /// past the page ceiling.
+    /// A listing did not add up: it kept changing while it was read and
+    /// re-reads did not settle, the server's pages contradicted its own
+    /// `meta.total`, it repeated itself, or the walk reached its ceiling
+    /// of requests. [`Error::walk_summary`] says how far it got.
     Inconsistent,
     /// The request was not sent: the hourly rate limit is spent and its
     /// reset is further away than the retry policy's maximum wait (see
@@ -64,6 +65,8 @@ struct Inner {
     operation: Option<&'static str>,
     /// Where a walk over a listing stopped, when the error ended one.
     walk: Option<WalkPosition>,
+    /// How the walk this error ended had gone.
+    summary: Option<WalkSummary>,
     /// Attempts made (0 when nothing was sent).
     attempts: Option<u32>,
     /// Why retrying stopped early, when it did.
@@ -110,6 +113,7 @@ impl Error {
                 repr,
                 operation: None,
                 walk: None,
+                summary: None,
                 attempts: None,
                 note: None,
             }),
@@ -132,6 +136,12 @@ impl Error {
             items_delivered,
             resume_page,
         });
+        self
+    }
+
+    /// Records how the walk this error ended had gone.
+    pub(crate) fn with_walk_summary(mut self, summary: WalkSummary) -> Self {
+        self.inner.summary = Some(summary);
         self
     }
 
@@ -176,6 +186,13 @@ impl Error {
     /// Every page before it was delivered whole.
     pub fn resume_page(&self) -> Option<u64> {
         self.inner.walk.map(|w| w.resume_page)
+    }
+
+    /// For an error that ended a walk over a listing: how the walk had
+    /// gone, e.g. for an [`ErrorKind::Inconsistent`] listing how many
+    /// passes it made and what it recovered.
+    pub fn walk_summary(&self) -> Option<&WalkSummary> {
+        self.inner.summary.as_ref()
     }
 
     /// The operation that failed, e.g. `GET /v2/snapshots`; `None` for

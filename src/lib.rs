@@ -42,11 +42,12 @@ pub use endpoints::{
 };
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
 pub use model::{
-    DropletSnapshot, Page, PageLinks, RateLimit, ResourceType, Snapshot, SnapshotType,
+    DropletSnapshot, Page, PageLinks, Progress, RateLimit, ResourceType, Snapshot, SnapshotType,
+    WalkSummary,
 };
 pub use pagination::{Items, List, ListDropletSnapshots, ListSnapshots, Pages};
 pub use retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
-pub use walk::{DEFAULT_CONCURRENCY, MAX_CONCURRENCY, Progress, WalkSummary};
+pub use walk::{DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_MAX_PASSES, MAX_CONCURRENCY};
 
 /// The client progenitor generates from `openapi/snapshots.yaml`, whole:
 /// the escape hatch behind [`Client::raw`] (feature `raw-client`).

@@ -1,6 +1,7 @@
-//! The public types of the two listings.
+//! The public types of the two listings: their items, a [`Page`], the
+//! [`RateLimit`], and what a walk reports ([`Progress`], [`WalkSummary`]).
 //!
-//! The generated client decodes straight into these types (see `build.rs`):
+//! The generated client decodes straight into the item types (see `build.rs`):
 //! they stand in for the fragment's `droplet_snapshot`, `snapshot`,
 //! `snapshot_type` and `resource_type` schemas.
 //!
@@ -321,4 +322,59 @@ impl<T> IntoIterator for Page<T> {
     fn into_iter(self) -> Self::IntoIter {
         self.items.into_iter()
     }
+}
+
+/// What a walk reports as it goes, for a progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Progress {
+    /// Pages delivered so far.
+    pub pages: u64,
+    /// Items delivered so far (after de-duplication and the limit).
+    pub items: u64,
+    /// The listing's total as of the latest page.
+    pub total: u64,
+    /// The pages this walk expects to fetch, as of the latest page (fewer
+    /// than the listing has when a limit stops it early).
+    pub page_count: u64,
+}
+
+/// How a walk went; read it from [`Pages::summary`](crate::Pages::summary)
+/// or [`Items::summary`](crate::Items::summary), during or after the walk,
+/// or from [`Error::walk_summary`](crate::Error::walk_summary) when the
+/// listing did not add up.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WalkSummary {
+    /// Pages delivered (pages whose items were all delivered before are
+    /// read but not delivered).
+    pub pages: u64,
+    /// Items delivered.
+    pub items: u64,
+    /// Items the walk's own pass read again after an earlier page had
+    /// delivered them (the listing shifted between pages); not delivered
+    /// twice.
+    pub duplicates: u64,
+    /// `meta.total` of the first page.
+    pub total_at_start: Option<u64>,
+    /// `meta.total` of the latest page.
+    pub total_at_end: Option<u64>,
+    /// The walk reached the end of the listing (or the limit) without an
+    /// error.
+    pub complete: bool,
+    /// What was delivered can be trusted: every item that existed for the
+    /// whole walk was delivered once (always true for a walk with a limit
+    /// that reached it, and before the end). False only for a walk that
+    /// ended without adding up, under `strict(false)`.
+    pub consistent: bool,
+    /// The listing changed (or contradicted itself) while it was read, so
+    /// the walk re-read it.
+    pub changed: bool,
+    /// Passes over the listing: 1 for a walk that needed no re-read.
+    pub passes: u32,
+    /// Items first delivered by a re-read: skipped by an earlier pass
+    /// because the listing shifted, or created during the walk.
+    pub recovered: u64,
+    /// Pages requested, re-reads and pages cancelled in flight included.
+    pub requests: u64,
 }

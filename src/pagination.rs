@@ -35,8 +35,9 @@ use crate::client::{Call, Client};
 use crate::endpoints::{DropletSnapshotsEndpoint, Endpoint, PageRequest, SnapshotsEndpoint};
 use crate::error::Result;
 use crate::model::Page;
+use crate::model::{Progress, WalkSummary};
 use crate::retry::RetryPolicy;
-use crate::walk::{Progress, WalkOptions, WalkState, WalkSummary, read_summary};
+use crate::walk::{WalkOptions, WalkState, read_summary};
 
 /// A request for a listing: one page with [`send`](Self::send), or all of
 /// it with [`pages`](Self::pages), [`items`](Self::items) or
@@ -99,29 +100,42 @@ impl<E: Endpoint> List<E> {
         self
     }
 
-    /// The most pages a walk may fetch. Default: twice the page count of
-    /// the first page's total, plus 10. A listing that keeps growing past
-    /// it ends the walk with an [`ErrorKind::Inconsistent`] error.
+    /// The most requests a walk makes, re-reads included. Default
+    /// [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES) (5,000: the API's
+    /// hourly budget), whatever the server's total says. A walk that
+    /// needs more ends with an [`ErrorKind::Inconsistent`] error.
     ///
     /// [`ErrorKind::Inconsistent`]: crate::ErrorKind::Inconsistent
     pub fn max_pages(mut self, pages: u64) -> Self {
-        self.options.max_pages = Some(pages);
+        self.options.max_pages = pages;
         self
     }
 
-    /// In strict mode, a walk whose item count does not match the
-    /// listing's latest `meta.total` ends with an
-    /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) error
-    /// instead of a warning in the log and `consistent: false` in the
-    /// summary. Off by default: a live listing can shift while it is read.
+    /// The most passes over the listing: the walk itself and the re-reads
+    /// it makes when the listing changed while it was read. Default
+    /// [`DEFAULT_MAX_PASSES`](crate::DEFAULT_MAX_PASSES) (4). 1 never
+    /// re-reads: a listing that changed ends the walk with an error.
+    pub fn max_passes(mut self, passes: u32) -> Self {
+        self.options.max_passes = passes;
+        self
+    }
+
+    /// Whether a walk that does not add up ends with an error (on by
+    /// default): the listing kept changing through every re-read, or the
+    /// server's pages contradicted its own total. With `strict(false)`
+    /// such a walk ends without an error, with a warning in the log and
+    /// `consistent: false` in the [`WalkSummary`]: check it.
     pub fn strict(mut self, strict: bool) -> Self {
         self.options.strict = strict;
         self
     }
 
-    /// Whether a walk drops items an earlier page already delivered (on by
-    /// default). The ids seen are kept as 16-byte keys: about 2 MB per
-    /// 100,000 items.
+    /// Whether a walk keeps the ids it delivered (on by default), to
+    /// deliver each item once and to re-read a listing that changed. The
+    /// ids are kept as exact keys (a number or a UUID in 8 to 16 bytes,
+    /// other ids whole). Off, items repeated by a shifting listing are
+    /// delivered again, and a listing that changed ends the walk with an
+    /// error instead of a re-read.
     pub fn dedup(mut self, dedup: bool) -> Self {
         self.options.dedup = dedup;
         self

@@ -1,41 +1,61 @@
-//! De-duplication keys: one `u128` per item id, so the set of ids a walk
-//! has seen stays small.
-
-use std::hash::{DefaultHasher, Hash, Hasher};
+//! De-duplication keys: exact, and small.
+//!
+//! Two items get the same key exactly when their ids are equal: an integer
+//! id is its value; a string id is the exact string. To keep the set of
+//! ids a walk has seen small, a string that is the canonical form of a
+//! number (`"6372321"`: digits, no sign, no leading zero) is kept as that
+//! number, and a canonical lowercase hyphenated UUID as its 128 bits; any
+//! other string (`"0123"`, `"+123"`, an uppercase UUID) is kept whole.
+//! Each form maps back to exactly one string, so no two different ids meet.
 
 use crate::endpoints::ItemId;
 
-/// A key that is equal for two items exactly when their ids are.
-pub(super) fn item_key(id: ItemId<'_>) -> u128 {
-    match id {
-        ItemId::Integer(n) => u128::from(n),
-        ItemId::Text(text) => string_key(text),
+/// An item's identity, as kept in the set of ids a walk has seen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(super) enum ItemKey {
+    /// An integer id, or a string holding the canonical decimal form of one.
+    Number(u64),
+    /// A canonical lowercase hyphenated UUID: its bits, as two halves (so
+    /// the key is 8-byte aligned and small).
+    Uuid(u64, u64),
+    /// Any other string id, exactly.
+    Text(Box<str>),
+}
+
+impl ItemKey {
+    pub(super) fn of(id: ItemId<'_>) -> Self {
+        match id {
+            ItemId::Integer(n) => Self::Number(n),
+            ItemId::Text(text) => Self::of_text(text),
+        }
+    }
+
+    fn of_text(text: &str) -> Self {
+        if let Some(n) = canonical_number(text) {
+            return Self::Number(n);
+        }
+        if let Some(bits) = canonical_uuid(text) {
+            // Truncation is the point: the two halves of the 128 bits.
+            #[allow(clippy::cast_possible_truncation)]
+            return Self::Uuid((bits >> 64) as u64, bits as u64);
+        }
+        Self::Text(text.into())
     }
 }
 
-/// Exact keys for the two id forms the API uses, a hash for anything else:
-/// numeric ids map to themselves (below 2^64); UUIDs to their 128 bits (at
-/// or above 2^76, as the version nibble of a UUID is never 0); any other id
-/// to a 127-bit hash with the top bit set.
-fn string_key(id: &str) -> u128 {
-    if let Ok(n) = id.parse::<u64>() {
-        return u128::from(n);
-    }
-    if let Some(uuid) = uuid_bits(id).filter(|bits| *bits >= 1 << 76) {
-        return uuid;
-    }
-    let half = |salt: u8| {
-        let mut hasher = DefaultHasher::new();
-        salt.hash(&mut hasher);
-        id.hash(&mut hasher);
-        hasher.finish()
-    };
-    (u128::from(half(1)) << 64 | u128::from(half(2))) | 1 << 127
+/// The number a string is the canonical decimal form of: ASCII digits, no
+/// sign, no leading zero (but `"0"` itself), within `u64`.
+fn canonical_number(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    let canonical = !bytes.is_empty()
+        && bytes.iter().all(u8::is_ascii_digit)
+        && (bytes[0] != b'0' || bytes.len() == 1);
+    if canonical { text.parse().ok() } else { None }
 }
 
-/// The 128 bits of a hyphenated UUID (`8-4-4-4-12` hex digits).
-fn uuid_bits(id: &str) -> Option<u128> {
-    let bytes = id.as_bytes();
+/// The bits of a UUID written as 8-4-4-4-12 lowercase hex digits.
+fn canonical_uuid(text: &str) -> Option<u128> {
+    let bytes = text.as_bytes();
     if bytes.len() != 36 {
         return None;
     }
@@ -47,7 +67,11 @@ fn uuid_bits(id: &str) -> Option<u128> {
             }
             continue;
         }
-        let digit = (b as char).to_digit(16)?;
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
         bits = bits << 4 | u128::from(digit);
     }
     Some(bits)
@@ -55,27 +79,55 @@ fn uuid_bits(id: &str) -> Option<u128> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
     use super::*;
 
+    fn key(text: &str) -> ItemKey {
+        ItemKey::of(ItemId::Text(text))
+    }
+
     #[test]
-    fn id_keys_are_exact_for_numbers_and_uuids_and_never_meet() {
-        assert_eq!(string_key("6372321"), 6_372_321);
+    fn canonical_forms_are_compacted_and_look_alikes_stay_apart() {
+        assert_eq!(key("6372321"), ItemKey::Number(6_372_321));
+        assert_eq!(key("0"), ItemKey::Number(0));
+        assert_eq!(ItemKey::of(ItemId::Integer(42)), ItemKey::Number(42));
         let uuid = "fbe805e8-866b-11e6-96bf-000f53315a41";
-        assert_eq!(string_key(uuid), 0xfbe805e8_866b_11e6_96bf_000f53315a41);
-        assert_eq!(string_key(&uuid.to_uppercase()), string_key(uuid));
-        assert!(string_key("snap-1") >= 1 << 127);
-        assert_ne!(string_key("snap-1"), string_key("snap-2"));
-        // Not UUIDs: wrong length, misplaced hyphen, non-hex digit.
-        for other in [
-            "fbe805e8-866b-11e6-96bf-000f53315a4",
-            "fbe805e8866b-11e6-96bf-000f53315a41-",
-            "gbe805e8-866b-11e6-96bf-000f53315a41",
-        ] {
-            assert!(string_key(other) >= 1 << 127, "{other}");
+        assert!(matches!(key(uuid), ItemKey::Uuid(..)));
+        let look_alikes = [
+            "123",
+            "0123",
+            "00123",
+            "+123",
+            "123 ",
+            "１２３",
+            "18446744073709551616",
+            uuid,
+            "FBE805E8-866B-11E6-96BF-000F53315A41",
+            "fbe805e8866b11e696bf000f53315a41",
+        ];
+        let keys: HashSet<ItemKey> = look_alikes.iter().map(|t| key(t)).collect();
+        assert_eq!(keys.len(), look_alikes.len(), "{keys:?}");
+    }
+
+    #[test]
+    fn a_key_is_small() {
+        assert!(std::mem::size_of::<ItemKey>() <= 24);
+    }
+
+    proptest! {
+        /// Keys are equal exactly when the strings are.
+        #[test]
+        fn keys_are_exact(a in "[0-9a-fA-F+-]{0,40}", b in "[0-9a-fA-F+-]{0,40}") {
+            prop_assert_eq!(key(&a) == key(&b), a == b);
         }
-        assert!(
-            string_key("00000000-0000-0000-0000-000000000001") >= 1 << 127,
-            "a nil-like UUID is hashed"
-        );
+
+        #[test]
+        fn numeric_strings_are_exact(a in 0u64..1000, zeros in 0usize..3, plus: bool) {
+            let text = format!("{}{}{a}", if plus { "+" } else { "" }, "0".repeat(zeros));
+            prop_assert_eq!(key(&text) == key(&a.to_string()), text == a.to_string());
+        }
     }
 }
