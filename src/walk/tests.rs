@@ -1,1 +1,359 @@
+//! The walk against a model of a live account: a list that changes between
+//! any two pages it serves, served in any order. The property: a walk that
+//! ends `Ok` delivered every item that existed throughout exactly once and
+//! nothing that never existed; otherwise it ends with an `Inconsistent`
+//! error; and it always ends within its ceiling.
 
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::endpoints::{ItemId, sealed};
+use crate::error::ErrorKind;
+use crate::pagination::List;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Item {
+    id: u64,
+}
+
+/// Where a change lands in the list.
+#[derive(Clone, Copy, Debug)]
+enum At {
+    Head,
+    Tail,
+    /// At this fraction (of 256) of the list.
+    Middle(u8),
+}
+
+/// One change, applied just before a page is served. Never an insertion
+/// and a deletion at once: such a pair leaves the total where it was, and
+/// no client of this API can see it (see `walk/pass.rs`).
+#[derive(Clone, Copy, Debug)]
+enum Change {
+    Insert(At, u8),
+    Delete(At, u8),
+}
+
+#[derive(Debug, Default)]
+struct Model {
+    items: Vec<u64>,
+    next_id: u64,
+    /// The change before each serve, in serve order (then none).
+    script: Vec<Option<Change>>,
+    /// How many scheduler turns each request waits before it is served,
+    /// which shuffles the order prefetched pages are served in.
+    delays: Vec<u8>,
+    requests: usize,
+    serves: usize,
+    deleted: HashSet<u64>,
+    inserted: HashSet<u64>,
+    /// The server serves at most this many items a page.
+    cap: Option<u64>,
+    /// Pages served with no items once, whatever the list holds.
+    holes: Vec<u64>,
+}
+
+impl Model {
+    fn position(&self, at: At) -> usize {
+        match at {
+            At::Head => 0,
+            At::Tail => self.items.len(),
+            At::Middle(fraction) => self.items.len() * usize::from(fraction) / 256,
+        }
+    }
+
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::Insert(at, n) => {
+                let position = self.position(at);
+                for _ in 0..n {
+                    self.next_id += 1;
+                    self.inserted.insert(self.next_id);
+                    self.items.insert(position, self.next_id);
+                }
+            }
+            Change::Delete(at, n) => {
+                for _ in 0..n {
+                    if self.items.is_empty() {
+                        return;
+                    }
+                    let position = self.position(at).min(self.items.len() - 1);
+                    let id = self.items.remove(position);
+                    self.deleted.insert(id);
+                }
+            }
+        }
+    }
+
+    fn serve(&mut self, page: u64, per_page: u64) -> Page<Item> {
+        if let Some(Some(change)) = self.script.get(self.serves).copied() {
+            self.apply(change);
+        }
+        self.serves += 1;
+        let size = self.cap.map_or(per_page, |cap| cap.min(per_page));
+        let hole = self.holes.iter().position(|h| *h == page);
+        let items = match hole {
+            Some(index) => {
+                self.holes.remove(index);
+                Vec::new()
+            }
+            None => {
+                let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
+                let take = usize::try_from(size).unwrap_or(usize::MAX);
+                self.items
+                    .iter()
+                    .skip(skip)
+                    .take(take)
+                    .map(|&id| Item { id })
+                    .collect()
+            }
+        };
+        Page {
+            items,
+            total: self.items.len() as u64,
+            page,
+            per_page,
+            links: Default::default(),
+            rate_limit: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ModelEndpoint(Arc<Mutex<Model>>);
+
+impl ModelEndpoint {
+    fn with<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
+        match self.0.lock() {
+            Ok(mut model) => f(&mut model),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+impl Endpoint for ModelEndpoint {
+    type Item = Item;
+}
+
+impl sealed::Fetch for ModelEndpoint {
+    async fn fetch(&self, _client: &Client, request: &PageRequest) -> Result<Page<Item>> {
+        let delay = self.with(|m| {
+            m.requests += 1;
+            m.delays
+                .get(m.requests % m.delays.len().max(1))
+                .copied()
+                .unwrap_or(0)
+        });
+        for _ in 0..delay {
+            tokio::task::yield_now().await;
+        }
+        let page = request.page.unwrap_or(1);
+        let per_page = request.per_page.unwrap_or(20);
+        Ok(self.with(|m| m.serve(page, per_page)))
+    }
+
+    fn id(item: &Item) -> ItemId<'_> {
+        ItemId::Integer(item.id)
+    }
+}
+
+fn client() -> Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            Client::builder()
+                .token("model")
+                .base_url("http://127.0.0.1:9")
+                .build()
+                .expect("a client that sends nothing")
+        })
+        .clone()
+}
+
+struct Run {
+    result: Result<Vec<Item>>,
+    summary: WalkSummary,
+    model: Model,
+}
+
+fn walk(model: Model, per_page: u64, concurrency: usize, limit: Option<u64>) -> Run {
+    let endpoint = ModelEndpoint(Arc::new(Mutex::new(model)));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let (result, summary) = runtime.block_on(async {
+        let mut list = List::new(client(), endpoint.clone())
+            .per_page(per_page)
+            .concurrency(concurrency);
+        if let Some(n) = limit {
+            list = list.limit(n);
+        }
+        let mut items = list.items();
+        let mut delivered = Vec::new();
+        let result = loop {
+            match items.next().await {
+                Some(Ok(item)) => delivered.push(item),
+                Some(Err(e)) => break Err(e),
+                None => break Ok(delivered),
+            }
+        };
+        (result, items.summary())
+    });
+    let model = endpoint.with(std::mem::take);
+    Run {
+        result,
+        summary,
+        model,
+    }
+}
+
+fn at() -> impl Strategy<Value = At> {
+    prop_oneof![
+        Just(At::Head),
+        Just(At::Tail),
+        any::<u8>().prop_map(At::Middle)
+    ]
+}
+
+fn change() -> impl Strategy<Value = Option<Change>> {
+    prop_oneof![
+        3 => Just(None),
+        1 => (at(), 1u8..5).prop_map(|(a, n)| Some(Change::Insert(a, n))),
+        1 => (at(), 1u8..5).prop_map(|(a, n)| Some(Change::Delete(a, n))),
+    ]
+}
+
+fn model(items: u64, script: Vec<Option<Change>>, delays: Vec<u8>) -> Model {
+    Model {
+        items: (1..=items).collect(),
+        next_id: items,
+        script,
+        delays,
+        ..Model::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+
+    /// Every item that existed throughout, exactly once, or an error; and
+    /// an end within the ceiling.
+    #[test]
+    fn a_walk_over_a_changing_listing_is_exact_or_fails(
+        items in 0u64..250,
+        per_page in 3u64..40,
+        concurrency in 1usize..=16,
+        script in proptest::collection::vec(change(), 0..60),
+        delays in proptest::collection::vec(0u8..6, 1..16),
+    ) {
+        let run = walk(model(items, script, delays), per_page, concurrency, None);
+        prop_assert!(run.model.serves as u64 <= DEFAULT_MAX_PAGES);
+        match run.result {
+            Ok(delivered) => {
+                let ids: Vec<u64> = delivered.iter().map(|i| i.id).collect();
+                let unique: HashSet<u64> = ids.iter().copied().collect();
+                prop_assert_eq!(unique.len(), ids.len(), "an item delivered twice");
+                for id in 1..=items {
+                    if !run.model.deleted.contains(&id) {
+                        prop_assert!(unique.contains(&id), "item {} existed throughout but was not delivered; {:?}", id, run.summary);
+                    }
+                }
+                for id in &unique {
+                    prop_assert!(*id <= items || run.model.inserted.contains(id));
+                }
+                prop_assert!(run.summary.complete && run.summary.consistent);
+            }
+            Err(error) => {
+                prop_assert_eq!(error.kind(), ErrorKind::Inconsistent, "{}", error);
+                prop_assert!(error.walk_summary().is_some());
+            }
+        }
+    }
+
+    /// An account that does not change: everything, in order, with no
+    /// request beyond the pages it holds.
+    #[test]
+    fn an_unchanging_listing_costs_no_extra_request(
+        items in 0u64..500,
+        per_page in 1u64..60,
+        concurrency in 1usize..=16,
+        delays in proptest::collection::vec(0u8..6, 1..16),
+    ) {
+        let run = walk(model(items, Vec::new(), delays), per_page, concurrency, None);
+        let delivered = run.result.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let ids: Vec<u64> = delivered.iter().map(|i| i.id).collect();
+        prop_assert_eq!(ids, (1..=items).collect::<Vec<_>>());
+        prop_assert_eq!(run.model.serves as u64, items.div_ceil(per_page).max(1));
+        prop_assert_eq!(run.summary.passes, 1);
+        prop_assert!(!run.summary.changed);
+    }
+
+    /// A server that serves fewer items a page than asked: the walk learns
+    /// its page size and still gets everything, with no extra request.
+    #[test]
+    fn a_capped_page_size_is_learned(
+        items in 0u64..400,
+        cap in 1u64..50,
+        per_page in 1u64..=200,
+        concurrency in 1usize..=16,
+        limit in proptest::option::of(1u64..400),
+    ) {
+        let mut m = model(items, Vec::new(), vec![0, 3, 1]);
+        m.cap = Some(cap);
+        let run = walk(m, per_page, concurrency, limit);
+        let delivered = run.result.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let want = limit.unwrap_or(items).min(items);
+        prop_assert_eq!(delivered.len() as u64, want);
+        let size = cap.min(per_page);
+        if limit.is_none() {
+            prop_assert_eq!(run.model.serves as u64, items.div_ceil(size).max(1));
+        }
+    }
+
+    /// A page served empty once, anywhere: re-read, never a short Ok.
+    #[test]
+    fn a_hole_is_read_again(
+        items in 1u64..300,
+        per_page in 1u64..40,
+        hole in 1u64..10,
+        concurrency in 1usize..=8,
+    ) {
+        let mut m = model(items, Vec::new(), vec![0, 2]);
+        m.holes = vec![hole];
+        let run = walk(m, per_page, concurrency, None);
+        let delivered = run.result.map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let ids: HashSet<u64> = delivered.iter().map(|i| i.id).collect();
+        prop_assert_eq!(ids.len() as u64, items);
+    }
+}
+
+#[test]
+fn a_limit_counts_distinct_items() {
+    // Insertions at the head before every page repeat items into the next
+    // page; the limit still yields that many distinct items.
+    let script = vec![Some(Change::Insert(At::Head, 3)); 20];
+    let run = walk(model(100, script, vec![0]), 10, 1, Some(25));
+    let delivered = run.result.expect("a walk to the limit");
+    let ids: HashSet<u64> = delivered.iter().map(|i| i.id).collect();
+    assert_eq!((delivered.len(), ids.len()), (25, 25));
+}
+
+#[test]
+fn a_listing_that_never_settles_ends_with_the_summary() {
+    // A change before every page served, growing and shrinking in turn.
+    let script = [Change::Insert(At::Head, 2), Change::Delete(At::Head, 3)]
+        .into_iter()
+        .cycle()
+        .take(400)
+        .map(Some)
+        .collect();
+    let run = walk(model(200, script, vec![0, 1, 4]), 10, 4, None);
+    let error = run.result.expect_err("no pass can be trusted");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent);
+    let summary = error.walk_summary().copied().unwrap_or_default();
+    assert_eq!(summary.passes, DEFAULT_MAX_PASSES, "{summary:?}");
+    assert!(summary.changed && !summary.consistent, "{summary:?}");
+}
