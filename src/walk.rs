@@ -386,11 +386,11 @@ impl<E: Endpoint> WalkState<E> {
             });
         }
         let new_to_pass = self.keep_new(&mut page);
-        if count > 0 && new_to_pass == 0 && self.options.dedup {
+        if new_to_pass == 0 && self.options.dedup {
             self.pass.stalled += 1;
             if self.pass.stalled >= STALL_BUDGET {
                 let error = Error::inconsistent(format!(
-                    "{} pages held only items this pass had already read (the latest: page {number}); the server repeats itself",
+                    "{} pages brought nothing new to the pass (the latest: page {number}); the server repeats itself",
                     self.pass.stalled
                 ));
                 return Step::End(self.fail(error, number));
@@ -466,12 +466,18 @@ impl<E: Endpoint> WalkState<E> {
             return;
         }
         let by_total = total.div_ceil(self.size.max(1)).max(self.start);
-        let exact_end = number >= by_total && count == self.expected_count(number, total);
-        if count < self.size || exact_end {
+        let at_end = number >= by_total;
+        if at_end && (count < self.size || count == self.expected_count(number, total)) {
             self.pass_ended = true;
             // Pages requested past the end were wasted; stop them.
             self.in_flight = FuturesOrdered::new();
+        } else if count < self.size {
+            // A short page before the end by the total: a hole, or the
+            // listing shrank. Read on to the end; the pass will not be
+            // trusted.
+            self.planned_last = by_total;
         } else {
+            // A full page: read on, past a total that says it has ended.
             self.planned_last = by_total.max(number + 1);
         }
     }

@@ -560,16 +560,23 @@ async fn an_empty_first_page_with_a_total_is_read_again_then_reported() {
     let page = pages.next().await.unwrap().unwrap();
     assert!(page.items.is_empty());
     assert_eq!(page.total, 500);
-    // The page contradicts its total: it is read once more, and the same
-    // answer twice ends the walk with an error, never a short Ok.
-    let error = pages.next().await.unwrap().unwrap_err();
+    // The page contradicts its total: the walk reads on to the end the
+    // total gives, reads the listing again, and the same contradictions
+    // twice end it with an error, never a short Ok.
+    let mut delivered = 0;
+    let error = loop {
+        match pages.next().await {
+            Some(Ok(page)) => delivered += page.items.len(),
+            Some(Err(e)) => break e,
+            None => panic!("a listing that contradicts itself ended Ok"),
+        }
+    };
+    assert_eq!(delivered, 10, "the pages after it were read");
     assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
     assert!(error.to_string().contains("page 1 held 0 items"), "{error}");
     assert!(pages.next().await.is_none());
-    assert_eq!(
-        (first.calls_async().await, others.calls_async().await),
-        (2, 0)
-    );
+    assert_eq!(first.calls_async().await, 2, "read once, then once again");
+    assert!(others.calls_async().await >= 2);
 
     let mut lenient = client.list_snapshots().strict(false).pages();
     while let Some(page) = lenient.next().await {

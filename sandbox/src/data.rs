@@ -12,6 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::Position;
+
 const REGIONS: &[&str] = &[
     "nyc1", "nyc3", "sfo2", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1", "blr1", "syd1",
 ];
@@ -70,6 +72,7 @@ pub(crate) struct DataConfig {
     pub(crate) droplets: Vec<(u64, usize, usize)>,
     pub(crate) unknown_values: f64,
     pub(crate) extra_fields: bool,
+    pub(crate) look_alike_ids: bool,
 }
 
 /// The whole dataset.
@@ -146,21 +149,26 @@ impl Dataset {
                 droplets.entry(droplet).or_default().push(render(&value));
             }
         }
-        Self {
+        let mut dataset = Self {
             snapshots,
             droplets,
             rng,
             config,
             next_droplet_snapshot_id: next_id,
+        };
+        if dataset.config.look_alike_ids {
+            dataset.make_look_alikes();
         }
+        dataset
     }
 
     /// Drift: `insert` new snapshots at the head of the account's listing
     /// and `delete` from just after them, as a live account would between
     /// two page fetches.
-    pub(crate) fn drift(&mut self, insert: usize, delete: usize) {
+    pub(crate) fn drift(&mut self, insert: usize, delete: usize, at: (Position, Position)) {
+        let (insert_at, delete_at) = at;
         for _ in 0..delete.min(self.snapshots.len()) {
-            let at = self.rng.random_range(0..self.snapshots.len());
+            let at = self.index(delete_at, self.snapshots.len() - 1);
             self.snapshots.remove(at);
         }
         for _ in 0..insert {
@@ -180,7 +188,46 @@ impl Dataset {
                 let volume = uuid(&mut self.rng);
                 volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0
             };
-            self.snapshots.insert(0, render(&value));
+            let at = self.index(insert_at, self.snapshots.len());
+            self.snapshots.insert(at, render(&value));
+        }
+    }
+
+    /// An index from 0 to `last` where `position` says.
+    fn index(&mut self, position: Position, last: usize) -> usize {
+        match position {
+            Position::Head => 0,
+            Position::Tail => last,
+            Position::Middle => last / 2,
+            Position::Random => self.rng.random_range(0..=last),
+        }
+    }
+
+    /// Rewrites every fourth droplet snapshot's id to look like the one
+    /// before it: `"0123"`, `"+123"`, `"00123"` after `"123"`.
+    fn make_look_alikes(&mut self) {
+        let mut base: Option<String> = None;
+        let mut n = 0;
+        for item in &mut self.snapshots {
+            if item.resource_type != ResourceType::Droplet {
+                continue;
+            }
+            let prefix = match (n % 4, &base) {
+                (0, _) | (_, None) => {
+                    base = Some(item.id.clone());
+                    n += 1;
+                    continue;
+                }
+                (1, _) => "0",
+                (2, _) => "+",
+                _ => "00",
+            };
+            n += 1;
+            let Some(original) = &base else { continue };
+            let id = format!("{prefix}{original}");
+            let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
+            value["id"] = Value::String(id);
+            *item = render(&value);
         }
     }
 }

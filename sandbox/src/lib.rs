@@ -113,15 +113,72 @@ pub struct Faults {
     pub every_kth_429: Option<u64>,
     /// The `retry-after` seconds sent with those 429s. Default 1 when 0.
     pub retry_after_secs: u64,
-    /// Drift: after each page served from the account listing, this many
-    /// new snapshots are inserted at its head ...
+    /// Drift: after each page served from the account's listing, this
+    /// many new snapshots are inserted (where `drift_insert_at` says) ...
     pub drift_insert: usize,
-    /// ... and this many are deleted at random.
+    /// ... and this many are deleted (where `drift_delete_at` says).
     pub drift_delete: usize,
+    /// Where drift inserts. Default: the head (as if the listing were
+    /// newest first).
+    pub drift_insert_at: Position,
+    /// Where drift deletes. Default: anywhere at random.
+    pub drift_delete_at: Position,
+    /// Pages of the account's listing served empty, once each (a hole in
+    /// an eventually consistent backend).
+    pub holes: Vec<u64>,
+    /// The most items a page of the account's listing holds, whatever
+    /// `per_page` asks (a server that caps the page size; offsets follow
+    /// the cap).
+    pub page_cap: Option<u64>,
+    /// What `meta.total` of the account's listing says.
+    pub total: TotalReport,
+    /// Every page of the account's listing is page 1, with a `next` link.
+    pub repeat_first_page: bool,
+    /// Each page of the account's listing repeats its first k items in
+    /// place of its last k.
+    pub duplicates_in_page: usize,
     /// When set, every `next` link points at this base URL instead of the
     /// sandbox itself (e.g. `http://127.0.0.1:9999`): a client that follows
     /// links blindly would send its token there.
     pub foreign_next_link: Option<String>,
+}
+
+/// Where drift changes the listing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Position {
+    /// Before every other item.
+    #[default]
+    Head,
+    /// After every other item (where new snapshots land on the real API,
+    /// which lists oldest first).
+    Tail,
+    /// In the middle.
+    Middle,
+    /// Anywhere, at random.
+    Random,
+}
+
+/// What `meta.total` says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TotalReport {
+    /// The number of items in the listing.
+    #[default]
+    Truth,
+    /// Always this number.
+    Fixed(u64),
+    /// The truth up to this page, half of it on later pages.
+    HalvedAfterPage(u64),
+}
+
+impl TotalReport {
+    pub(crate) fn report(self, truth: u64, page: u64) -> u64 {
+        match self {
+            Self::Truth => truth,
+            Self::Fixed(total) => total,
+            Self::HalvedAfterPage(after) if page > after => truth / 2,
+            Self::HalvedAfterPage(_) => truth,
+        }
+    }
 }
 
 /// Configures and starts a [`Sandbox`].
@@ -136,6 +193,7 @@ pub struct SandboxBuilder {
     faults: Faults,
     unknown_values: f64,
     extra_fields: bool,
+    look_alike_ids: bool,
     addr: SocketAddr,
 }
 
@@ -150,6 +208,7 @@ impl Default for SandboxBuilder {
             faults: Faults::default(),
             unknown_values: 0.0,
             extra_fields: false,
+            look_alike_ids: false,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
@@ -216,6 +275,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// Gives the account's droplet snapshots ids that only look alike:
+    /// next to `"123"` come `"0123"`, `"+123"` and `"00123"`, all
+    /// different snapshots (the API's ids are strings here).
+    pub fn look_alike_ids(mut self, on: bool) -> Self {
+        self.look_alike_ids = on;
+        self
+    }
+
     /// The address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -236,7 +303,9 @@ impl SandboxBuilder {
             droplets: self.droplets.clone(),
             unknown_values: self.unknown_values,
             extra_fields: self.extra_fields,
+            look_alike_ids: self.look_alike_ids,
         });
+        let holes = self.faults.holes.clone();
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -248,6 +317,7 @@ impl SandboxBuilder {
             data: RwLock::new(dataset),
             stats: StatsInner::default(),
             budgets: Mutex::new(BTreeMap::new()),
+            holes: Mutex::new(holes),
         });
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(server::serve(listener, Arc::clone(&shared), stopped));

@@ -8,8 +8,8 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use clap::Parser;
-use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
+use clap::{Parser, ValueEnum};
+use digitalocean_sandbox::{Faults, Position, RateLimits, Sandbox, TotalReport};
 
 /// A fake DigitalOcean API for the snapshot listings, with seeded data,
 /// rate limits and reproducible faults.
@@ -67,12 +67,30 @@ struct Args {
     /// retry-after seconds of those 429s.
     #[arg(long, default_value_t = 1)]
     retry_after: u64,
-    /// New snapshots inserted at the head after each account page.
+    /// New snapshots inserted after each page of the account's listing.
     #[arg(long, default_value_t = 0)]
     drift_insert: usize,
-    /// Snapshots deleted after each account page.
+    /// Snapshots deleted after each page of the account's listing.
     #[arg(long, default_value_t = 0)]
     drift_delete: usize,
+    /// Where drift inserts.
+    #[arg(long, value_enum, default_value_t = At::Head)]
+    drift_insert_at: At,
+    /// Where drift deletes.
+    #[arg(long, value_enum, default_value_t = At::Random)]
+    drift_delete_at: At,
+    /// Serve at most this many items a page, whatever per_page asks.
+    #[arg(long)]
+    page_cap: Option<u64>,
+    /// Serve this page of the account's listing empty, once (repeatable).
+    #[arg(long = "hole", value_name = "PAGE")]
+    holes: Vec<u64>,
+    /// Always say this meta.total on the account's listing.
+    #[arg(long)]
+    fixed_total: Option<u64>,
+    /// Give droplet snapshots look-alike ids ("0123" next to "123").
+    #[arg(long)]
+    look_alike_ids: bool,
     /// Point every `next` link at this base URL instead.
     #[arg(long)]
     foreign_next_link: Option<String>,
@@ -82,6 +100,26 @@ struct Args {
     /// Add unknown fields to every item.
     #[arg(long)]
     extra_fields: bool,
+}
+
+/// Where drift changes the listing.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum At {
+    Head,
+    Tail,
+    Middle,
+    Random,
+}
+
+impl From<At> for Position {
+    fn from(at: At) -> Self {
+        match at {
+            At::Head => Position::Head,
+            At::Tail => Position::Tail,
+            At::Middle => Position::Middle,
+            At::Random => Position::Random,
+        }
+    }
 }
 
 fn parse_droplet(value: &str) -> Result<(u64, usize, usize), String> {
@@ -123,7 +161,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         retry_after_secs: args.retry_after,
         drift_insert: args.drift_insert,
         drift_delete: args.drift_delete,
+        drift_insert_at: args.drift_insert_at.into(),
+        drift_delete_at: args.drift_delete_at.into(),
+        holes: args.holes,
+        page_cap: args.page_cap,
+        total: args
+            .fixed_total
+            .map_or(TotalReport::Truth, TotalReport::Fixed),
         foreign_next_link: args.foreign_next_link,
+        ..Faults::default()
     };
     let mut builder = Sandbox::builder()
         .addr(SocketAddr::new(args.host, args.port))
@@ -137,7 +183,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .faults(faults)
         .unknown_values(fraction("unknown-values", args.unknown_values)?)
-        .extra_fields(args.extra_fields);
+        .extra_fields(args.extra_fields)
+        .look_alike_ids(args.look_alike_ids);
     for (id, snapshots, backups) in args.droplets {
         builder = builder.droplet(id, snapshots, backups);
     }

@@ -229,30 +229,76 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     };
     let path = format!("/v2/droplets/{raw_id}/snapshots");
     let position = params.position(shared, &path);
-    responses::page(&position, items.iter(), items.len())
+    let window = window(items.iter(), params.page, params.per_page);
+    responses::page(&position, &window, items.len())
 }
 
+/// The items of page `page` at `size` items a page.
+fn window<'a>(items: impl Iterator<Item = &'a Item>, page: u64, size: u64) -> Vec<&'a Item> {
+    let skip = page.saturating_sub(1).saturating_mul(size);
+    let skip = usize::try_from(skip).unwrap_or(usize::MAX);
+    let take = usize::try_from(size).unwrap_or(usize::MAX);
+    items.skip(skip).take(take).collect()
+}
+
+/// A page of the account's snapshots, through the listing faults (cap,
+/// holes, repeats, duplicates, a lying total), then drift.
 fn snapshots_page(shared: &Shared, params: &Params) -> Response {
+    let faults = &shared.faults;
     let response = {
         let Ok(data) = shared.data.read() else {
             return responses::empty(StatusCode::INTERNAL_SERVER_ERROR);
         };
         let wanted = params.resource_type;
         let matching = |item: &&Item| wanted.is_none_or(|w| item.resource_type == w);
-        let total = match wanted {
+        let truth = match wanted {
             None => data.snapshots.len(),
             Some(_) => data.snapshots.iter().filter(matching).count(),
         };
+        let size = faults
+            .page_cap
+            .map_or(params.per_page, |cap| cap.clamp(1, params.per_page));
+        let page = if faults.repeat_first_page {
+            1
+        } else {
+            params.page
+        };
+        let mut items = if take_hole(shared, params.page) {
+            Vec::new()
+        } else {
+            window(data.snapshots.iter().filter(matching), page, size)
+        };
+        let repeats = faults.duplicates_in_page.min(items.len() / 2);
+        for i in 0..repeats {
+            let last = items.len() - 1 - i;
+            items[last] = items[i];
+        }
+        let total = faults.total.report(truth as u64, params.page);
+        let total = usize::try_from(total).unwrap_or(usize::MAX);
         let position = params.position(shared, "/v2/snapshots");
-        responses::page(&position, data.snapshots.iter().filter(matching), total)
+        responses::page(&position, &items, total)
     };
-    let faults = &shared.faults;
     if (faults.drift_insert > 0 || faults.drift_delete > 0)
         && let Ok(mut data) = shared.data.write()
     {
-        data.drift(faults.drift_insert, faults.drift_delete);
+        let at = (faults.drift_insert_at, faults.drift_delete_at);
+        data.drift(faults.drift_insert, faults.drift_delete, at);
     }
     response
+}
+
+/// Whether page `page` is a hole not served yet (and now served).
+fn take_hole(shared: &Shared, page: u64) -> bool {
+    let Ok(mut holes) = shared.holes.lock() else {
+        return false;
+    };
+    match holes.iter().position(|h| *h == page) {
+        Some(index) => {
+            holes.remove(index);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The query of a listing, checked as the API checks it.

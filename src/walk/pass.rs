@@ -58,7 +58,7 @@ pub(super) struct Pass {
     contradiction: Option<String>,
     /// Items read twice in this pass.
     repeats: u64,
-    /// Pages that held items but nothing new to this pass.
+    /// Pages that brought nothing new to this pass.
     pub(super) stalled: u32,
     /// Distinct items read in this pass.
     pub(super) read: u64,

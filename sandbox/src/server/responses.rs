@@ -85,26 +85,11 @@ impl PagePosition<'_> {
     }
 }
 
-/// Renders one page of `items` (the whole listing, in order) at
-/// `position`; `total` is what `meta.total` says. The items are
-/// pre-rendered JSON, so this is copying.
-pub(super) fn page<'a>(
-    position: &PagePosition<'_>,
-    items: impl Iterator<Item = &'a Item>,
-    total: usize,
-) -> Response {
-    let skip = position
-        .page
-        .saturating_sub(1)
-        .saturating_mul(position.per_page);
-    let skip = usize::try_from(skip).unwrap_or(usize::MAX);
-    let take = usize::try_from(position.per_page).unwrap_or(usize::MAX);
+/// Renders one page holding `items`, at `position`, with `meta.total`
+/// saying `total`. The items are pre-rendered JSON, so this is copying.
+pub(super) fn page(position: &PagePosition<'_>, items: &[&Item], total: usize) -> Response {
     let body = PageBody {
-        snapshots: items
-            .skip(skip)
-            .take(take)
-            .map(|item| &*item.json)
-            .collect(),
+        snapshots: items.iter().map(|item| &*item.json).collect(),
         links: position.links(total),
         meta: Meta { total },
     };

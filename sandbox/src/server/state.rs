@@ -20,6 +20,8 @@ pub(crate) struct Shared {
     pub(crate) data: RwLock<Dataset>,
     pub(crate) stats: StatsInner,
     pub(crate) budgets: Mutex<BTreeMap<String, Budget>>,
+    /// The holes not served yet.
+    pub(crate) holes: Mutex<Vec<u64>>,
 }
 
 /// The counters behind [`crate::Stats`] and the request log.
