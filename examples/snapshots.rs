@@ -11,6 +11,12 @@
 //! With `DIGITALOCEAN_ACCESS_TOKEN` (or `DIGITALOCEAN_TOKEN`) set it reads
 //! the real API, or the server `DIGITALOCEAN_API_URL` names. Without one it
 //! starts the bundled fake server with seeded data and says so on stderr.
+//!
+//! Exit status: 0 when the listing is complete (a note on stderr says when
+//! it changed while it was read and had to be read again); 1 when it could
+//! not be listed (token, network, server); 2 for a usage error; 3 when the
+//! listing did not add up (it kept changing, or the server contradicted
+//! itself): what was read is still printed, with a warning on stderr.
 
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
@@ -21,9 +27,10 @@ mod common;
 use chrono::{DateTime, Duration, Utc};
 use clap::{Parser, ValueEnum};
 use digitalocean_snapshots::{
-    Client, DropletSnapshot, Error, Page, RateLimit, ResourceType, Snapshot,
+    Client, DropletSnapshot, Error, ErrorKind, Pages, RateLimit, ResourceType, Snapshot,
+    WalkSummary,
 };
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use serde::Serialize;
 
 /// Lists DigitalOcean snapshots with a summary: counts, billable size,
@@ -49,7 +56,18 @@ struct Args {
     /// Pages fetched at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
+    /// A listing that does not add up still prints what was read, with a
+    /// warning, and exits 3 (the default).
+    #[arg(long, overrides_with = "no_strict")]
+    strict: bool,
+    /// Let the SDK finish a listing that does not add up without an error;
+    /// the warning and exit status 3 remain.
+    #[arg(long)]
+    no_strict: bool,
 }
+
+/// Exit status when the listing did not add up.
+const EXIT_INCOMPLETE: u8 = 3;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum ResourceTypeArg {
@@ -194,7 +212,7 @@ fn age(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
 async fn main() -> ExitCode {
     let args = Args::parse();
     match run(args).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(status) => status,
         Err(message) => {
             if std::io::stderr().is_terminal() {
                 eprint!("\r\x1b[2K");
@@ -205,7 +223,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: Args) -> Result<ExitCode, String> {
     // Keeps the fake server alive for the whole run when there is one.
     let (client, _sandbox) = common::client().await.map_err(|e| e.to_string())?;
 
@@ -213,7 +231,8 @@ async fn run(args: Args) -> Result<(), String> {
         Some(droplet) => {
             let mut list = client
                 .list_droplet_snapshots(droplet)
-                .concurrency(args.concurrency as usize);
+                .concurrency(args.concurrency as usize)
+                .strict(!args.no_strict);
             if let Some(n) = args.limit {
                 list = list.limit(n);
             }
@@ -225,7 +244,8 @@ async fn run(args: Args) -> Result<(), String> {
         None => {
             let mut list = client
                 .list_snapshots()
-                .concurrency(args.concurrency as usize);
+                .concurrency(args.concurrency as usize)
+                .strict(!args.no_strict);
             if let Some(resource_type) = args.resource_type {
                 list = list.resource_type(match resource_type {
                     ResourceTypeArg::Droplet => ResourceType::Droplet,
@@ -245,13 +265,33 @@ async fn run(args: Args) -> Result<(), String> {
         // Whatever the progress line last said, the report is done.
         eprint!("\r\x1b[2K");
     }
-    if let Some(rate) = report {
+    if let Some(rate) = report.rate {
         eprintln!(
             "rate limit: {} of {} requests left this hour (refills at {})",
             rate.remaining, rate.limit, rate.reset
         );
     }
-    Ok(())
+    let summary = report.summary;
+    if let Some(error) = report.incomplete {
+        eprintln!("warning: {error}; the report above may be incomplete");
+        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+    }
+    if !summary.consistent {
+        eprintln!(
+            "warning: the listing does not add up ({} items read, latest total {}; read {} times): it may be incomplete",
+            summary.items,
+            summary.total_at_end.unwrap_or(0),
+            summary.passes
+        );
+        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+    }
+    if summary.changed {
+        eprintln!(
+            "note: the listing changed while it was read; read {} times, {} snapshots found on a re-read; complete",
+            summary.passes, summary.recovered
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A one-line progress counter on stderr, only when stderr is a terminal.
@@ -293,12 +333,19 @@ fn explain(error: Error, client: &Client, droplet: Option<u64>) -> String {
     error.to_string()
 }
 
-/// Prints the listing in the chosen format and the summary; returns the
-/// rate-limit state of the last page.
-async fn report<T: Row>(
-    mut pages: impl Stream<Item = digitalocean_snapshots::Result<Page<T>>> + Unpin,
-    args: &Args,
-) -> Result<Option<RateLimit>, Error> {
+/// How a report ended.
+struct Reported {
+    /// The rate-limit state of the last page.
+    rate: Option<RateLimit>,
+    summary: WalkSummary,
+    /// The listing did not add up; what was read was printed.
+    incomplete: Option<Error>,
+}
+
+/// Prints the listing in the chosen format and the summary. A listing
+/// that does not add up is still printed, and said so; any other error
+/// ends the report (a JSON array is closed first).
+async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Error> {
     let now = Utc::now();
     let keep = |item: &T| {
         args.older_than
@@ -313,8 +360,22 @@ async fn report<T: Row>(
     if args.format == Format::Csv {
         let _ = writeln!(out, "{}", T::CSV_HEADER);
     }
+    let mut incomplete = None;
     while let Some(page) = pages.next().await {
-        let page = page?;
+        let page = match page {
+            Ok(page) => page,
+            Err(e) if e.kind() == ErrorKind::Inconsistent => {
+                incomplete = Some(e);
+                break;
+            }
+            Err(e) => {
+                if args.format == Format::Json && !first {
+                    let _ = writeln!(out, "\n]");
+                    let _ = out.flush();
+                }
+                return Err(e);
+            }
+        };
         rate = page.rate_limit.or(rate);
         for item in page.items.into_iter().filter(|i| keep(i)) {
             summary.add(&item);
@@ -353,7 +414,11 @@ async fn report<T: Row>(
         let mut err = std::io::stderr();
         summary.print(&mut err, now);
     }
-    Ok(rate)
+    Ok(Reported {
+        rate,
+        summary: pages.summary(),
+        incomplete,
+    })
 }
 
 fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {

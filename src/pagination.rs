@@ -191,6 +191,20 @@ impl<E: Endpoint> List<E> {
     /// Walks every page, lazily: nothing is sent until the stream is
     /// polled. Needs a tokio runtime (pages are fetched on tasks that the
     /// stream aborts when dropped).
+    ///
+    /// **The guarantee.** A walk that ends without an error delivered
+    /// every item that existed for the whole walk exactly once, plus
+    /// possibly items created during it, each once; a page holds only
+    /// items no earlier page delivered. When the listing changes while it
+    /// is read (`meta.total` moves, or a page disagrees with it), the walk
+    /// reads it again, one page at a time, and delivers what it finds last
+    /// ([`WalkSummary::changed`], [`WalkSummary::recovered`]). A walk that
+    /// cannot make the listing add up ends with an
+    /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) error,
+    /// never with a short listing; every walk ends within
+    /// [`max_pages`](Self::max_pages) requests. The one change no client
+    /// of this API can see is one that leaves `meta.total` where it was
+    /// between two page reads (as many items created as deleted).
     pub fn pages(self) -> Pages<E::Item> {
         let summary = Arc::new(Mutex::new(WalkSummary::default()));
         let state = WalkState::new(
@@ -209,7 +223,9 @@ impl<E: Endpoint> List<E> {
         }
     }
 
-    /// Walks every item, page after page; see [`pages`](Self::pages).
+    /// Walks every item, page after page, with the guarantee of
+    /// [`pages`](Self::pages): each item that existed throughout exactly
+    /// once, or an error.
     pub fn items(self) -> Items<E::Item> {
         let pages = self.pages();
         let summary = Arc::clone(&pages.summary);
@@ -223,13 +239,18 @@ impl<E: Endpoint> List<E> {
         }
     }
 
-    /// Every item of the listing in one `Vec`.
+    /// Every item of the listing in one `Vec`, with the guarantee of
+    /// [`pages`](Self::pages): each item that existed throughout exactly
+    /// once.
     ///
     /// # Errors
     ///
     /// The first error of the walk: never a partial listing passed off as
     /// complete. The error says how many items had been delivered and the
-    /// page to resume from.
+    /// page to resume from; an
+    /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) error
+    /// carries the walk's [`WalkSummary`]
+    /// ([`Error::walk_summary`](crate::Error::walk_summary)).
     pub async fn collect_all(self) -> Result<Vec<E::Item>> {
         self.items().try_collect().await
     }
