@@ -16,7 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use digitalocean_sandbox::{RateLimits, Sandbox};
+use digitalocean_sandbox::{Faults, Position, RateLimits, Sandbox};
 use digitalocean_snapshots::Client;
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -38,6 +38,100 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(listing(quick))?;
     runtime.block_on(memory())?;
     runtime.block_on(decode(quick))?;
+    runtime.block_on(changing())?;
+    Ok(())
+}
+
+/// A 10,000-item walk while the listing changes after every page served
+/// (3 snapshots each time, default prefetch, 5 ms latency): requests,
+/// passes, wall time, and the items that existed throughout but were not
+/// delivered (must be 0).
+async fn changing() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "4. Listing 10,000 snapshots while the listing changes after every page served (3 each time, 5 ms latency, prefetch 8)\n"
+    );
+    println!("| change | outcome | requests | passes | recovered | wall time | lost |");
+    println!("|---|---|---|---|---|---|---|");
+    let cases = [
+        ("none", Faults::default()),
+        (
+            "insertion at the head",
+            Faults {
+                drift_insert: 3,
+                drift_insert_at: Position::Head,
+                ..Faults::default()
+            },
+        ),
+        (
+            "insertion at the tail",
+            Faults {
+                drift_insert: 3,
+                drift_insert_at: Position::Tail,
+                ..Faults::default()
+            },
+        ),
+        (
+            "deletion at the head",
+            Faults {
+                drift_delete: 3,
+                drift_delete_at: Position::Head,
+                ..Faults::default()
+            },
+        ),
+        (
+            "deletion at random",
+            Faults {
+                drift_delete: 3,
+                drift_delete_at: Position::Random,
+                ..Faults::default()
+            },
+        ),
+    ];
+    for (what, faults) in cases {
+        let sandbox = Sandbox::builder()
+            .snapshots(LISTING_ITEMS)
+            .latency(Duration::from_millis(5))
+            .faults(Faults {
+                latency: Duration::from_millis(5),
+                ..faults
+            })
+            .rate_limits(RateLimits::unlimited())
+            .start()
+            .await?;
+        let client = Client::builder()
+            .token(sandbox.token().unwrap_or_default())
+            .base_url(sandbox.base_url())
+            .build()?;
+        let before = sandbox.snapshot_ids(None);
+        let started = Instant::now();
+        let mut items = client.list_snapshots().items();
+        let mut delivered = std::collections::HashSet::new();
+        let outcome = loop {
+            match items.try_next().await {
+                Ok(Some(item)) => {
+                    delivered.insert(item.id);
+                }
+                Ok(None) => break "ok".to_owned(),
+                Err(e) => break format!("{:?} error", e.kind()),
+            }
+        };
+        let elapsed = started.elapsed();
+        let summary = items.summary();
+        let after: std::collections::HashSet<String> =
+            sandbox.snapshot_ids(None).into_iter().collect();
+        let lost = before
+            .iter()
+            .filter(|id| after.contains(*id) && !delivered.contains(*id))
+            .count();
+        println!(
+            "| {what} | {outcome} | {} | {} | {} | {:.0} ms | {lost} |",
+            sandbox.stats().requests,
+            summary.passes,
+            summary.recovered,
+            elapsed.as_secs_f64() * 1e3
+        );
+    }
+    println!();
     Ok(())
 }
 

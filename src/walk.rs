@@ -436,6 +436,7 @@ impl<E: Endpoint> WalkState<E> {
     /// it recovers); returns the items new to this pass.
     fn keep_new(&mut self, page: &mut Page<E::Item>) -> u64 {
         if !self.options.dedup {
+            self.pass.unkeyed(page.items.len() as u64);
             return page.items.len() as u64;
         }
         let mut new_to_pass = 0;

@@ -10,6 +10,8 @@
 //! `Inconsistent` error (after delivering what it read), never a short
 //! list passed off as complete.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -25,11 +27,7 @@ async fn start(snapshots: usize, faults: Faults) -> (Sandbox, Client) {
         .start()
         .await
         .expect("sandbox");
-    let client = Client::builder()
-        .token(sandbox.token().expect("a token"))
-        .base_url(sandbox.base_url())
-        .build()
-        .expect("client");
+    let client = common::sandbox_client(&sandbox);
     (sandbox, client)
 }
 
@@ -253,11 +251,7 @@ async fn look_alike_ids_are_different_snapshots() {
         .expect("sandbox");
     let ids = sandbox.snapshot_ids(None);
     assert!(ids.iter().any(|id| id.starts_with("+")), "{:?}", &ids[..8]);
-    let client = Client::builder()
-        .token(sandbox.token().expect("a token"))
-        .base_url(sandbox.base_url())
-        .build()
-        .expect("client");
+    let client = common::sandbox_client(&sandbox);
     let items: Vec<Snapshot> = client.list_snapshots().collect_all().await.expect("all");
     let delivered: Vec<String> = items.into_iter().map(|s| s.id).collect();
     assert_eq!(delivered, ids);
@@ -309,4 +303,26 @@ async fn ten_thousand_items_under_continuous_change_lose_nothing() {
             elapsed.as_secs_f64() * 1e3
         );
     }
+}
+
+#[tokio::test]
+async fn without_dedup_an_unchanging_listing_is_whole_and_a_changing_one_is_an_error() {
+    let (sandbox, client) = start(1_000, Faults::default()).await;
+    let items = client.list_snapshots().dedup(false).collect_all().await;
+    let ids: Vec<String> = items.expect("all").into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, sandbox.snapshot_ids(None));
+
+    let (_sandbox, client) = start(
+        1_000,
+        Faults {
+            drift_delete: 5,
+            drift_delete_at: Position::Head,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let error = client.list_snapshots().dedup(false).collect_all().await;
+    let error = error.expect_err("no ids to re-read by");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+    assert!(error.to_string().contains("dedup(false)"), "{error}");
 }

@@ -16,11 +16,7 @@ use serde_json::json;
 
 async fn sandbox(builder: digitalocean_sandbox::SandboxBuilder) -> (Sandbox, Client) {
     let sandbox = builder.start().await.expect("sandbox");
-    let client = Client::builder()
-        .token(sandbox.token().expect("a token"))
-        .base_url(sandbox.base_url())
-        .build()
-        .expect("client");
+    let client = common::sandbox_client(&sandbox);
     (sandbox, client)
 }
 

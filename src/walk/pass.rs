@@ -126,6 +126,13 @@ impl Pass {
         new_to_pass
     }
 
+    /// Records items read without ids (`dedup(false)`): counted, never
+    /// told apart.
+    pub(super) fn unkeyed(&mut self, count: u64) {
+        self.read += count;
+        count.hash(&mut self.fingerprint);
+    }
+
     /// A summary of everything this pass read, to tell two identical
     /// passes apart from two different ones.
     pub(super) fn fingerprint(&self) -> u64 {

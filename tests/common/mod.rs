@@ -21,6 +21,15 @@ pub fn client(server: &MockServer) -> Client {
         .expect("client for the mock server")
 }
 
+/// A client for a running sandbox, with its token and the default policy.
+pub fn sandbox_client(sandbox: &digitalocean_sandbox::Sandbox) -> Client {
+    Client::builder()
+        .token(sandbox.token().expect("a sandbox with a token"))
+        .base_url(sandbox.base_url())
+        .build()
+        .expect("client for the sandbox")
+}
+
 /// The three rate-limit headers as DigitalOcean sends them.
 pub const RATE_HEADERS: [(&str, &str); 3] = [
     ("ratelimit-limit", "5000"),
