@@ -36,14 +36,18 @@
 
 mod fetch;
 mod keys;
+mod options;
 mod pass;
+mod read;
+mod reread;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use options::{WalkOptions, read_summary};
+
 use std::collections::HashSet;
-use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use tracing::Instrument;
@@ -51,11 +55,10 @@ use tracing::Instrument;
 use crate::client::{Call, Client};
 use crate::endpoints::{Endpoint, MAX_PER_PAGE, PageRequest};
 use crate::error::{Error, Result};
-use crate::model::{Page, Progress, WalkSummary};
-use crate::retry::RetryPolicy;
+use crate::model::{Page, WalkSummary};
 use fetch::{Fetch, Work};
 use keys::ItemKey;
-use pass::{Direction, Pass, Verdict};
+use pass::{Direction, Pass};
 
 /// Pages fetched at once by default during a walk.
 pub const DEFAULT_CONCURRENCY: usize = 8;
@@ -70,68 +73,6 @@ pub const DEFAULT_MAX_PAGES: u64 = 5_000;
 pub const DEFAULT_MAX_PASSES: u32 = 4;
 /// Pages per pass that may hold items without anything new to the pass.
 pub(crate) const STALL_BUDGET: u32 = 3;
-
-pub(crate) type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
-
-/// The settings of a request: one page, or a walk over all of them.
-#[derive(Clone)]
-pub(crate) struct WalkOptions {
-    pub(crate) page: Option<u64>,
-    pub(crate) per_page: Option<u64>,
-    pub(crate) concurrency: usize,
-    pub(crate) limit: Option<u64>,
-    pub(crate) max_pages: u64,
-    pub(crate) max_passes: u32,
-    pub(crate) strict: bool,
-    pub(crate) dedup: bool,
-    pub(crate) progress: Option<ProgressFn>,
-    pub(crate) policy: Option<RetryPolicy>,
-    pub(crate) deadline: Option<Duration>,
-}
-
-impl Default for WalkOptions {
-    fn default() -> Self {
-        Self {
-            page: None,
-            per_page: None,
-            concurrency: DEFAULT_CONCURRENCY,
-            limit: None,
-            max_pages: DEFAULT_MAX_PAGES,
-            max_passes: DEFAULT_MAX_PASSES,
-            strict: true,
-            dedup: true,
-            progress: None,
-            policy: None,
-            deadline: None,
-        }
-    }
-}
-
-impl fmt::Debug for WalkOptions {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WalkOptions")
-            .field("page", &self.page)
-            .field("per_page", &self.per_page)
-            .field("concurrency", &self.concurrency)
-            .field("limit", &self.limit)
-            .field("max_pages", &self.max_pages)
-            .field("max_passes", &self.max_passes)
-            .field("strict", &self.strict)
-            .field("dedup", &self.dedup)
-            .field("progress", &self.progress.is_some())
-            .field("policy", &self.policy)
-            .field("deadline", &self.deadline)
-            .finish()
-    }
-}
-
-/// Reads a summary shared with a walk.
-pub(crate) fn read_summary(summary: &Mutex<WalkSummary>) -> WalkSummary {
-    match summary.lock() {
-        Ok(s) => *s,
-        Err(poisoned) => *poisoned.into_inner(),
-    }
-}
 
 /// One walk over a listing; [`WalkState::next`] yields its pages.
 pub(crate) struct WalkState<E: Endpoint> {
@@ -361,235 +302,6 @@ impl<E: Endpoint> WalkState<E> {
                 Step::End(end) => return end,
             }
         }
-    }
-
-    /// Reads page `number`: its total, its count against the total, its
-    /// new items, the limit; decides what comes next.
-    fn read_page(&mut self, number: u64, mut page: Page<E::Item>) -> Step<E::Item> {
-        let count = page.items.len() as u64;
-        if self.pass.number == 1 && number == self.start {
-            self.learn_page_size(count, page.total);
-        }
-        self.local.total_at_start.get_or_insert(page.total);
-        self.local.total_at_end = Some(page.total);
-        if let Some(rate) = &page.rate_limit {
-            self.allowance = rate.remaining;
-        }
-        self.pass.total(number, page.total);
-        let expected = self.expected_count(number, page.total);
-        if count != expected {
-            let total = page.total;
-            self.pass.contradict(|| {
-                format!(
-                    "page {number} held {count} items where a total of {total} means {expected}"
-                )
-            });
-        }
-        let new_to_pass = self.keep_new(&mut page);
-        if new_to_pass == 0 && self.options.dedup {
-            self.pass.stalled += 1;
-            if self.pass.stalled >= STALL_BUDGET {
-                let error = Error::inconsistent(format!(
-                    "{} pages brought nothing new to the pass (the latest: page {number}); the server repeats itself",
-                    self.pass.stalled
-                ));
-                return Step::End(self.fail(error, number));
-            }
-        }
-        self.read_up_to = number;
-        self.advance(number, count, page.total);
-        if let Some(limit) = self.options.limit {
-            let room = limit.saturating_sub(self.local.items);
-            page.items
-                .truncate(usize::try_from(room).unwrap_or(usize::MAX));
-            if self.local.items + page.items.len() as u64 >= limit {
-                self.done = true;
-                self.in_flight = FuturesOrdered::new();
-                self.local.complete = true;
-            }
-        }
-        self.deliver(number, page)
-    }
-
-    /// On the walk's first page: a page shorter than asked while the total
-    /// says more follow shows the server's real page size.
-    fn learn_page_size(&mut self, count: u64, total: u64) {
-        let before = (self.start - 1).saturating_mul(self.asked);
-        let remaining = total.saturating_sub(before);
-        if count > 0 && count < self.asked && count < remaining {
-            tracing::debug!(
-                asked = self.asked,
-                served = count,
-                "the server caps the page size"
-            );
-            self.size = count;
-        }
-    }
-
-    /// What page `number` holds when the listing has `total` items.
-    fn expected_count(&self, number: u64, total: u64) -> u64 {
-        let before = (number - 1).saturating_mul(self.size);
-        total.saturating_sub(before).min(self.size)
-    }
-
-    /// Drops the items already delivered (and, in a re-read, counts those
-    /// it recovers); returns the items new to this pass.
-    fn keep_new(&mut self, page: &mut Page<E::Item>) -> u64 {
-        if !self.options.dedup {
-            self.pass.unkeyed(page.items.len() as u64);
-            return page.items.len() as u64;
-        }
-        let mut new_to_pass = 0;
-        let before = page.items.len();
-        let (seen, pass) = (&mut self.seen, &mut self.pass);
-        page.items.retain(|item| {
-            let key = ItemKey::of(E::id(item));
-            let new_to_walk = !seen.contains(&key);
-            new_to_pass += u64::from(pass.item(&key, new_to_walk));
-            if new_to_walk {
-                seen.insert(key);
-            }
-            new_to_walk
-        });
-        let dropped = (before - page.items.len()) as u64;
-        if self.pass.number == 1 {
-            self.local.duplicates += dropped;
-        } else {
-            self.local.recovered += page.items.len() as u64;
-        }
-        new_to_pass
-    }
-
-    /// Plans what the pass reads after page `number`, or ends it.
-    fn advance(&mut self, number: u64, count: u64, total: u64) {
-        if self.pass.direction == Direction::Descending {
-            self.pass_ended = number <= self.start;
-            return;
-        }
-        let by_total = total.div_ceil(self.size.max(1)).max(self.start);
-        let at_end = number >= by_total;
-        if at_end && (count < self.size || count == self.expected_count(number, total)) {
-            self.pass_ended = true;
-            // Pages requested past the end were wasted; stop them.
-            self.in_flight = FuturesOrdered::new();
-        } else if count < self.size {
-            // A short page before the end by the total: a hole, or the
-            // listing shrank. Read on to the end; the pass will not be
-            // trusted.
-            self.planned_last = by_total;
-        } else {
-            // A full page: read on, past a total that says it has ended.
-            self.planned_last = by_total.max(number + 1);
-        }
-    }
-
-    fn deliver(&mut self, number: u64, page: Page<E::Item>) -> Step<E::Item> {
-        if page.items.is_empty() && (self.pass.number > 1 || self.local.pages > 0) {
-            self.publish();
-            return if self.done {
-                Step::End(None)
-            } else {
-                Step::Continue
-            };
-        }
-        self.local.pages += 1;
-        self.local.items += page.items.len() as u64;
-        self.publish();
-        tracing::debug!(
-            page = number,
-            items = page.items.len(),
-            total = page.total,
-            pass = self.pass.number,
-            "page delivered"
-        );
-        if let Some(progress) = &self.options.progress {
-            let by_total = page.total.div_ceil(self.size.max(1)).max(self.start);
-            progress(&Progress {
-                pages: self.local.pages,
-                items: self.local.items,
-                total: page.total,
-                page_count: by_total.min(self.limit_last()).max(number) - self.start + 1,
-            });
-        }
-        Step::Deliver(page)
-    }
-
-    /// The pass read everything it planned: trust it and end the walk, or
-    /// start a re-read, or end with the error that says what did not add
-    /// up.
-    fn end_pass(&mut self) -> Step<E::Item> {
-        if self.done || (self.options.limit.is_some() && self.local.complete) {
-            return Step::End(self.finish(true));
-        }
-        let latest = self.local.total_at_end.unwrap_or(0);
-        let before = (self.start - 1).saturating_mul(self.size);
-        let expected = latest.saturating_sub(before);
-        let reason = match self.pass.verdict(expected) {
-            Verdict::Trusted => return Step::End(self.finish(true)),
-            Verdict::Untrusted(reason) => reason,
-        };
-        self.local.changed = true;
-        let fingerprint = self.pass.fingerprint();
-        let repeated = self.pass.number > 1 && self.previous_fingerprint == Some(fingerprint);
-        if repeated || self.pass.number >= self.options.max_passes || !self.options.dedup {
-            let why = if repeated {
-                "the server gave the same answers twice"
-            } else if self.options.dedup {
-                "it did not settle"
-            } else {
-                "dedup(false) keeps no ids to re-read it by"
-            };
-            let reason = format!(
-                "after {} passes ({why}): {reason}; {} items delivered, latest total {latest}",
-                self.pass.number, self.local.items
-            );
-            return Step::End(self.unsettled(reason));
-        }
-        tracing::info!(pass = self.pass.number, %reason, "the listing changed while it was read: reading it again");
-        self.previous_fingerprint = Some(fingerprint);
-        self.start_reread(latest);
-        Step::Continue
-    }
-
-    /// Starts the next pass, in the order the change seen cannot fool.
-    fn start_reread(&mut self, latest: u64) {
-        let direction = match (self.pass.increased(), self.pass.decreased()) {
-            (false, true) => Direction::Descending,
-            (true, false) => Direction::Ascending,
-            _ if self.previous_direction == Direction::Ascending && self.pass.number > 1 => {
-                Direction::Descending
-            }
-            _ => Direction::Ascending,
-        };
-        self.previous_direction = direction;
-        let number = self.pass.number + 1;
-        self.pass = Pass::new(number, direction, Some(latest));
-        self.local.passes = number;
-        self.pass_ended = false;
-        self.next_page = match direction {
-            Direction::Ascending => self.start,
-            // From the highest page that could hold an item: by the
-            // latest total, or the furthest the last pass read.
-            Direction::Descending => latest
-                .div_ceil(self.size.max(1))
-                .max(self.read_up_to)
-                .max(self.start),
-        };
-        self.planned_last = self.next_page;
-        self.read_up_to = self.start - 1;
-        self.publish();
-    }
-
-    /// A walk whose passes did not settle: an error, or under
-    /// `strict(false)` an end with `consistent: false` and a warning.
-    fn unsettled(&mut self, reason: String) -> Option<Result<Page<E::Item>>> {
-        self.local.consistent = false;
-        if self.options.strict {
-            let page = self.read_up_to.max(self.start);
-            return self.fail(Error::inconsistent(reason), page);
-        }
-        tracing::warn!("the listing does not add up: {reason}");
-        self.finish(false)
     }
 
     /// Checks the walk's own settings before the first request.

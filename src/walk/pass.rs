@@ -51,6 +51,13 @@ pub(super) struct Pass {
     /// The total of the latest page read (for a re-read, the walk's latest
     /// total before it started).
     last_total: Option<u64>,
+    /// The first total of the pass, and the extremes of the others: pages
+    /// read at once are served in any order, so only these say which way
+    /// the listing moved.
+    first_total: Option<u64>,
+    lowest: u64,
+    highest: u64,
+    /// Between two pages read one after the other.
     increased: bool,
     decreased: bool,
     /// The first page that disagreed with its own total, or repeated items
@@ -82,6 +89,9 @@ impl Pass {
             direction,
             overlapped: false,
             last_total: total_before,
+            first_total: total_before,
+            lowest: u64::MAX,
+            highest: 0,
             increased: false,
             decreased: false,
             contradiction: None,
@@ -100,6 +110,12 @@ impl Pass {
             self.decreased |= total < before;
         }
         self.last_total = Some(total);
+        if self.first_total.is_none() {
+            self.first_total = Some(total);
+        } else {
+            self.lowest = self.lowest.min(total);
+            self.highest = self.highest.max(total);
+        }
         (page, total).hash(&mut self.fingerprint);
     }
 
@@ -143,12 +159,23 @@ impl Pass {
         self.increased || self.decreased
     }
 
+    /// The listing grew during the pass: between two pages read one after
+    /// the other, or (pages read at once) above its first total.
     pub(super) fn increased(&self) -> bool {
-        self.increased
+        if self.overlapped {
+            self.first_total.is_some_and(|first| self.highest > first)
+        } else {
+            self.increased
+        }
     }
 
+    /// The listing shrank during the pass (see [`Self::increased`]).
     pub(super) fn decreased(&self) -> bool {
-        self.decreased
+        if self.overlapped {
+            self.first_total.is_some_and(|first| self.lowest < first)
+        } else {
+            self.decreased
+        }
     }
 
     /// Whether what the pass read can be trusted: see the module docs.
@@ -179,7 +206,7 @@ impl Pass {
             (Direction::Descending, false) => self.increased,
         };
         if skip_possible {
-            let how = match (self.increased, self.decreased) {
+            let how = match (self.increased(), self.decreased()) {
                 (true, true) => "grew and shrank",
                 (true, false) => "grew",
                 _ => "shrank",
