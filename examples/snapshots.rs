@@ -271,10 +271,16 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             rate.remaining, rate.limit, rate.reset
         );
     }
+    Ok(exit_status(report))
+}
+
+/// 0, or 3 with a warning when the listing does not add up; a note when
+/// it changed while it was read.
+fn exit_status(report: Reported) -> ExitCode {
     let summary = report.summary;
     if let Some(error) = report.incomplete {
         eprintln!("warning: {error}; the report above may be incomplete");
-        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+        return ExitCode::from(EXIT_INCOMPLETE);
     }
     if !summary.consistent {
         eprintln!(
@@ -283,7 +289,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             summary.total_at_end.unwrap_or(0),
             summary.passes
         );
-        return Ok(ExitCode::from(EXIT_INCOMPLETE));
+        return ExitCode::from(EXIT_INCOMPLETE);
     }
     if summary.changed {
         eprintln!(
@@ -291,7 +297,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             summary.passes, summary.recovered
         );
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 /// A one-line progress counter on stderr, only when stderr is a terminal.
@@ -379,19 +385,11 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
         rate = page.rate_limit.or(rate);
         for item in page.items.into_iter().filter(|i| keep(i)) {
             summary.add(&item);
-            match args.format {
-                Format::Jsonl => {
-                    let _ = writeln!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
-                }
-                Format::Csv => {
-                    let _ = writeln!(out, "{}", item.csv());
-                }
-                Format::Json => {
-                    let _ = write!(out, "{}", if first { "[\n  " } else { ",\n  " });
-                    let _ = write!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
-                    first = false;
-                }
-                Format::Table => rows.push(item),
+            if args.format == Format::Table {
+                rows.push(item);
+            } else {
+                write_item(&mut out, &item, args.format, first);
+                first = false;
             }
         }
         if args.format != Format::Table {
@@ -419,6 +417,17 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
         summary: pages.summary(),
         incomplete,
     })
+}
+
+/// One item in a streamed format (`first`: the first of a JSON array).
+fn write_item<T: Row>(out: &mut impl Write, item: &T, format: Format, first: bool) {
+    let json = || serde_json::to_string(item).unwrap_or_default();
+    let _ = match format {
+        Format::Jsonl => writeln!(out, "{}", json()),
+        Format::Csv => writeln!(out, "{}", item.csv()),
+        Format::Json => write!(out, "{}{}", if first { "[\n  " } else { ",\n  " }, json()),
+        Format::Table => Ok(()),
+    };
 }
 
 fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
