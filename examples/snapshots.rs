@@ -18,6 +18,7 @@
 //! listing did not add up (it kept changing, or the server contradicted
 //! itself): what was read is still printed, with a warning on stderr.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
@@ -47,12 +48,20 @@ struct Args {
     /// Only snapshots older than this: 90d, 12w, 36h, 1y.
     #[arg(long, value_name = "AGE", value_parser = parse_age)]
     older_than: Option<Duration>,
-    /// Output format. json is one array; jsonl and csv stream as pages arrive.
+    /// Output format. json is one array; jsonl and csv stream as pages
+    /// arrive. In csv, regions and tags are JSON arrays, and a cell a
+    /// spreadsheet would run as a formula starts with `'`. The table and
+    /// stderr show control and bidi characters escaped (`\u{1b}`).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Stop after this many snapshots (fetches no more than needed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
+    /// Give up the whole listing after this long (waits and retries
+    /// included), e.g. 90s, 10m, 1h: a stalled server ends the run with a
+    /// clear error instead of holding it.
+    #[arg(long, value_name = "TIME", default_value = "10m", value_parser = parse_deadline)]
+    deadline: std::time::Duration,
     /// Pages fetched at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
@@ -81,6 +90,23 @@ enum Format {
     Json,
     Jsonl,
     Csv,
+}
+
+fn parse_deadline(value: &str) -> Result<std::time::Duration, String> {
+    let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{value}`: expected a number and a unit, e.g. 10m"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        _ => return Err(format!("`{value}`: the unit must be s, m or h")),
+    };
+    n.checked_mul(seconds)
+        .filter(|s| *s > 0)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{value}` is out of range"))
 }
 
 fn parse_age(value: &str) -> Result<Duration, String> {
@@ -143,13 +169,10 @@ impl Row for Snapshot {
             self.created_at.to_rfc3339(),
             csv_field(self.resource_type.as_str()),
             csv_field(&self.resource_id),
-            csv_field(&self.regions.join(" ")),
+            csv_list(&self.regions),
             self.min_disk_size.to_string(),
             self.size_gigabytes.to_string(),
-            self.tags
-                .as_ref()
-                .map(|t| csv_field(&t.join(" ")))
-                .unwrap_or_default(),
+            self.tags.as_deref().map(csv_list).unwrap_or_default(),
         ]
         .join(",")
     }
@@ -181,7 +204,7 @@ impl Row for DropletSnapshot {
             csv_field(&self.name),
             self.created_at.to_rfc3339(),
             csv_field(self.snapshot_type.as_str()),
-            csv_field(&self.regions.join(" ")),
+            csv_list(&self.regions),
             self.min_disk_size.to_string(),
             self.size_gigabytes.to_string(),
         ]
@@ -189,13 +212,54 @@ impl Row for DropletSnapshot {
     }
 }
 
-/// RFC 4180: quote a field that holds a comma, a quote or a line break.
+/// A CSV cell (RFC 4180: quoted when it holds a comma, a quote or a line
+/// break). A value a spreadsheet would run as a formula (starting with
+/// `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`, as
+/// spreadsheet-safe exporters do.
 fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{value}"))
+    } else {
+        Cow::Borrowed(value)
+    };
     if value.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", value.replace('"', "\"\""))
     } else {
-        value.to_owned()
+        value.into_owned()
     }
+}
+
+/// A list in one CSV cell, unambiguously: a JSON array (`["a b","c"]`).
+fn csv_list(values: &[String]) -> String {
+    csv_field(&serde_json::to_string(values).unwrap_or_default())
+}
+
+/// Text from the server, safe to print on a terminal: control characters
+/// (ESC, CR, NUL, ...), bidirectional overrides and line separators are
+/// shown escaped (`\u{1b}`), so a name cannot move the cursor, forge a
+/// line or reverse the text around it.
+fn safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}'
+            )
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn age(created: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -217,7 +281,7 @@ async fn main() -> ExitCode {
             if std::io::stderr().is_terminal() {
                 eprint!("\r\x1b[2K");
             }
-            eprintln!("error: {message}");
+            eprintln!("error: {}", safe(&message));
             ExitCode::FAILURE
         }
     }
@@ -232,7 +296,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let mut list = client
                 .list_droplet_snapshots(droplet)
                 .concurrency(args.concurrency as usize)
-                .strict(!args.no_strict);
+                .strict(!args.no_strict)
+                .deadline(args.deadline);
             if let Some(n) = args.limit {
                 list = list.limit(n);
             }
@@ -245,7 +310,8 @@ async fn run(args: Args) -> Result<ExitCode, String> {
             let mut list = client
                 .list_snapshots()
                 .concurrency(args.concurrency as usize)
-                .strict(!args.no_strict);
+                .strict(!args.no_strict)
+                .deadline(args.deadline);
             if let Some(resource_type) = args.resource_type {
                 list = list.resource_type(match resource_type {
                     ResourceTypeArg::Droplet => ResourceType::Droplet,
@@ -279,7 +345,10 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 fn exit_status(report: Reported) -> ExitCode {
     let summary = report.summary;
     if let Some(error) = report.incomplete {
-        eprintln!("warning: {error}; the report above may be incomplete");
+        eprintln!(
+            "warning: {}; the report above may be incomplete",
+            safe(&error.to_string())
+        );
         return ExitCode::from(EXIT_INCOMPLETE);
     }
     if !summary.consistent {
@@ -435,10 +504,10 @@ fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
         .iter()
         .map(|r| {
             [
-                r.name().to_owned(),
-                r.type_label(),
-                r.resource(),
-                r.regions().join(","),
+                safe(r.name()).into_owned(),
+                safe(&r.type_label()).into_owned(),
+                safe(&r.resource()).into_owned(),
+                safe(&r.regions().join(",")).into_owned(),
                 format!("{:.2}", r.size()),
                 age(r.created_at(), now),
             ]
@@ -518,12 +587,13 @@ impl Summary {
             self.count, self.gigabytes
         );
         for (label, (n, gb)) in &self.by_type {
+            let label = safe(label);
             let _ = writeln!(out, "  {label:<12} {n:>6}  {gb:>12.2} GB");
         }
         let regions: Vec<String> = self
             .by_region
             .iter()
-            .map(|(r, n)| format!("{r} {n}"))
+            .map(|(r, n)| format!("{} {n}", safe(r)))
             .collect();
         if !regions.is_empty() {
             let _ = writeln!(out, "by region: {}", regions.join(", "));
@@ -531,13 +601,52 @@ impl Summary {
         if let Some((t, name)) = &self.oldest {
             let _ = writeln!(
                 out,
-                "oldest:  {name} ({}, {} old)",
+                "oldest:  {} ({}, {} old)",
+                safe(name),
                 t.format("%Y-%m-%d"),
                 age(*t, now)
             );
         }
         if let Some((size, name)) = &self.largest {
-            let _ = writeln!(out, "largest: {name} ({size:.2} GB)");
+            let _ = writeln!(out, "largest: {} ({size:.2} GB)", safe(name));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_output_escapes_what_could_move_the_cursor_or_forge_a_line() {
+        assert_eq!(safe("web-01"), "web-01");
+        let forged = "x\u{1b}[2K\r42 snapshots, 0.00 GB billable\u{202e}gnp.exe\u{2028}\0";
+        let shown = safe(forged);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown}");
+        assert!(
+            !shown.contains('\u{202e}') && !shown.contains('\u{2028}'),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\\u{1b}") && shown.contains("\\u{202e}"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn csv_cells_are_quoted_and_never_formulas_and_lists_are_unambiguous() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        for formula in ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert!(
+                csv_field(formula).trim_start_matches('"').starts_with('\''),
+                "{formula}"
+            );
+        }
+        let one = csv_list(&["a b".to_owned(), "c".to_owned()]);
+        let other = csv_list(&["a".to_owned(), "b c".to_owned()]);
+        assert_ne!(one, other);
+        assert_eq!(one, "\"[\"\"a b\"\",\"\"c\"\"]\"");
     }
 }

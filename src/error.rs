@@ -439,15 +439,13 @@ impl From<DecodeError> for Error {
     }
 }
 
-/// Removes every occurrence of `secret` from what an error will show, in
-/// case a misbehaving server echoes the request's headers back.
+/// Removes every piece of `secret` (8 characters or more) from what an
+/// error will show, in case a misbehaving server echoes the request's
+/// headers back (see `redact.rs`).
 pub(crate) fn scrub(error: &mut Error, secret: &str) {
-    if secret.is_empty() {
-        return;
-    }
     let clean = |text: &mut String| {
-        if text.contains(secret) {
-            *text = text.replace(secret, "<redacted>");
+        if let Some(redacted) = crate::redact::redact_text(text, secret) {
+            *text = redacted;
         }
     };
     match &mut error.inner.repr {
@@ -467,6 +465,7 @@ pub(crate) fn scrub(error: &mut Error, secret: &str) {
         Repr::Decode(decode) => {
             clean(&mut decode.body_excerpt);
             clean(&mut decode.message);
+            clean(&mut decode.path);
         }
         _ => {}
     }

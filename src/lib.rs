@@ -27,6 +27,7 @@ mod generated;
 mod model;
 mod pagination;
 mod rate;
+mod redact;
 mod retry;
 mod transport;
 mod walk;

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::error::{self, ApiError, DecodeError, Error, Result};
 use crate::generated::{self, types};
 use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
+use crate::redact;
 
 /// Error bodies are read up to this size; the rest is discarded.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -209,11 +210,13 @@ impl Transport {
             // Only a 200 has a documented body (see build.rs), so a payload
             // error is always a 200 whose body did not decode. Decode again
             // on this cold path to learn where.
-            Raw::InvalidResponsePayload(body, e) => decode_error::<T>(200, &body, e),
+            Raw::InvalidResponsePayload(body, e) => decode_error::<T>(200, &body, e, &self.secret),
             Raw::UnexpectedResponse(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
                 let body = read_limited(response, ERROR_BODY_LIMIT).await;
+                // Whole, before any excerpt is cut from it.
+                let body = redact::redact_body(&body, &self.secret);
                 if (200..300).contains(&status) {
                     DecodeError::new(
                         status,
@@ -278,19 +281,24 @@ fn transport_error(source: reqwest::Error) -> Error {
     }
 }
 
+/// A 200 whose body did not decode: where and why (decoded again on
+/// this cold path), with an excerpt of the body the token was redacted
+/// from.
 fn decode_error<T: DeserializeOwned>(
     status: u16,
     body: &[u8],
     fallback: serde_json::Error,
+    secret: &str,
 ) -> Error {
+    let shown = redact::redact_body(body, secret);
     let mut de = serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(e) => {
             let path = e.path().to_string();
-            DecodeError::new(status, path, e.into_inner().to_string(), body).into()
+            DecodeError::new(status, path, e.into_inner().to_string(), shown).into()
         }
         // The value decodes but something follows it.
-        Ok(_) => DecodeError::new(status, ".", fallback.to_string(), body).into(),
+        Ok(_) => DecodeError::new(status, ".", fallback.to_string(), shown).into(),
     }
 }
 

@@ -256,6 +256,29 @@ proptest! {
         prop_assert_eq!(error.kind(), ErrorKind::Decode);
     }
 
+    /// A token echoed anywhere in a body (an excerpt's edge included) shows
+    /// no 8 consecutive characters in the error, whatever the status.
+    #[test]
+    fn an_echoed_token_never_shows_eight_characters(
+        before in "[ -~]{0,400}",
+        after in "[ -~]{0,100}",
+        status in prop::sample::select(vec![200u16, 401, 404, 500, 502]),
+        json in any::<bool>(),
+    ) {
+        let body = if json {
+            format!(r#"{{"id":"x","message":"{}{}{}"}}"#, before.replace(['"', '\\'], ""), common::TOKEN, after.replace(['"', '\\'], ""))
+        } else {
+            format!("<html>{before}Bearer {}{after}</html>", common::TOKEN)
+        };
+        let error = canned().snapshots(status, body).unwrap_err();
+        for shown in [error.to_string(), format!("{error:?}"), format!("{error:#?}")] {
+            for window in common::TOKEN.as_bytes().windows(8) {
+                let window = std::str::from_utf8(window).unwrap();
+                prop_assert!(!shown.contains(window), "{} shows `{}`: {}", status, window, shown);
+            }
+        }
+    }
+
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2_000)) {
         let result = canned().snapshots(200, bytes);
