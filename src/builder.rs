@@ -9,7 +9,7 @@ use crate::client::{Client, ClientParts};
 use crate::clock::{Timer, TokioTimer};
 use crate::error::{Error, Result};
 use crate::retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
-use crate::transport::{Certificate, HttpSettings, Transport};
+use crate::transport::{BodyLimits, Certificate, HttpSettings, Transport};
 
 /// The production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
@@ -17,6 +17,10 @@ pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default timeout of the connect phase.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default limit on a success body, after decompression.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+/// The default longest wait for the next piece of a body.
+pub const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variables read for the token, in order.
 pub const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
@@ -59,6 +63,7 @@ pub struct ClientBuilder {
     base_url: String,
     timeout: Duration,
     connect_timeout: Duration,
+    limits: BodyLimits,
     user_agent: Option<String>,
     root_certificates: Vec<Certificate>,
     allow_insecure_http: bool,
@@ -75,6 +80,8 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("max_response_bytes", &self.limits.max_bytes)
+            .field("read_idle_timeout", &self.limits.idle)
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates.len())
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -99,6 +106,10 @@ impl ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             timeout: DEFAULT_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            limits: BodyLimits {
+                max_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+                idle: DEFAULT_READ_IDLE_TIMEOUT,
+            },
             user_agent: None,
             root_certificates: Vec::new(),
             allow_insecure_http: false,
@@ -166,6 +177,25 @@ impl ClientBuilder {
     /// The timeout of the connect phase (TCP and TLS). Default: 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// The most bytes a success body may have, after decompression.
+    /// Default 8 MiB: a full page of 200 snapshots is about 50 KB. A larger
+    /// body stops being read at the limit and the call fails with
+    /// [`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge),
+    /// not retried; memory stays within the limit plus a small constant.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.limits.max_bytes = bytes;
+        self
+    }
+
+    /// The longest wait for the next piece of a success body once it has
+    /// started. Default 10 s. A body that stalls longer fails the call
+    /// with a timeout ([`Error::is_body_limit`]), not retried, instead of
+    /// holding it until the overall [`timeout`](Self::timeout).
+    pub fn read_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle = timeout;
         self
     }
 
@@ -259,6 +289,8 @@ impl ClientBuilder {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             root_certificates: &self.root_certificates,
+            limits: self.limits,
+            timer: Arc::clone(&self.timer),
         })?;
         Ok(Client::from_parts(ClientParts {
             transport,

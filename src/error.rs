@@ -47,6 +47,10 @@ pub enum ErrorKind {
     /// `meta.total`, it repeated itself, or the walk reached its ceiling
     /// of requests. [`Error::walk_summary`] says how far it got.
     Inconsistent,
+    /// A success response's body was larger than the client's limit
+    /// ([`ClientBuilder::max_response_bytes`](crate::ClientBuilder::max_response_bytes));
+    /// the rest was not read, and the request is not retried.
+    ResponseTooLarge,
     /// The request was not sent: the hourly rate limit is spent and its
     /// reset is further away than the retry policy's maximum wait (see
     /// [`Error::retry_after`] and [`Error::rate_limit`]).
@@ -104,6 +108,18 @@ enum Repr {
     Deadline {
         elapsed: Duration,
     },
+    /// A success body broke a read limit: its size, or the wait between
+    /// two pieces of it.
+    BodyLimit(BodyLimit),
+}
+
+/// Which read limit a success body broke.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyLimit {
+    /// More than `max` bytes (after decompression); `read` were read.
+    TooLarge { max: usize },
+    /// No byte for `idle` after `read` bytes.
+    Stalled { idle: Duration, read: usize },
 }
 
 impl Error {
@@ -161,6 +177,8 @@ impl Error {
             Repr::Inconsistent { .. } => ErrorKind::Inconsistent,
             Repr::RateLimitSpent { .. } => ErrorKind::RateLimited,
             Repr::Deadline { .. } => ErrorKind::Timeout,
+            Repr::BodyLimit(BodyLimit::TooLarge { .. }) => ErrorKind::ResponseTooLarge,
+            Repr::BodyLimit(BodyLimit::Stalled { .. }) => ErrorKind::Timeout,
         }
     }
 
@@ -173,6 +191,16 @@ impl Error {
     /// The call's overall deadline passed (a [`ErrorKind::Timeout`]).
     pub fn is_deadline(&self) -> bool {
         matches!(self.inner.repr, Repr::Deadline { .. })
+    }
+
+    /// A success body broke a read limit: larger than
+    /// [`max_response_bytes`](crate::ClientBuilder::max_response_bytes)
+    /// ([`ErrorKind::ResponseTooLarge`]), or silent for longer than
+    /// [`read_idle_timeout`](crate::ClientBuilder::read_idle_timeout) (an
+    /// [`ErrorKind::Timeout`]). Never retried: the same server would
+    /// likely do it again.
+    pub fn is_body_limit(&self) -> bool {
+        matches!(self.inner.repr, Repr::BodyLimit(_))
     }
 
     /// For an error that ended a walk over a listing: how many items had
@@ -365,6 +393,15 @@ impl fmt::Display for Error {
                 "the call's deadline passed after {:.1}s",
                 elapsed.as_secs_f64()
             )?,
+            Repr::BodyLimit(BodyLimit::TooLarge { max }) => write!(
+                f,
+                "the response body is larger than the client's limit of {max} bytes (max_response_bytes); the rest was not read"
+            )?,
+            Repr::BodyLimit(BodyLimit::Stalled { idle, read }) => write!(
+                f,
+                "the response body stalled: no byte for {:.1}s after {read} bytes (read_idle_timeout)",
+                idle.as_secs_f64()
+            )?,
         }
         if let Some(attempts) = self.inner.attempts.filter(|a| *a > 1) {
             write!(f, " (gave up after {attempts} attempts)")?;
@@ -399,6 +436,7 @@ impl fmt::Debug for Error {
             Repr::Inconsistent { reason } => s.field("reason", reason),
             Repr::RateLimitSpent { rate, wait } => s.field("rate_limit", rate).field("wait", wait),
             Repr::Deadline { elapsed } => s.field("elapsed", elapsed),
+            Repr::BodyLimit(limit) => s.field("limit", limit),
         };
         if let Some(attempts) = self.inner.attempts {
             s.field("attempts", &attempts);

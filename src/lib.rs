@@ -33,8 +33,8 @@ mod transport;
 mod walk;
 
 pub use builder::{
-    API_URL_ENV_VAR, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
-    TOKEN_ENV_VARS,
+    API_URL_ENV_VAR, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_TIMEOUT, TOKEN_ENV_VARS,
 };
 pub use client::Client;
 pub use clock::{Timer, TokioTimer};

@@ -157,7 +157,7 @@ impl Retryable {
                 _ => None,
             },
             ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport => {
-                if error.is_deadline() {
+                if error.is_deadline() || error.is_body_limit() {
                     None
                 } else {
                     Some(Self::Transient)

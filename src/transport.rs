@@ -11,14 +11,18 @@
 //! Only 2xx responses are generated (see `build.rs`), so every error
 //! status arrives here as progenitor's `UnexpectedResponse`, whole.
 
+use std::cell::Cell;
+use std::future::Future;
 use std::num::NonZeroU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use progenitor_client::{ClientHooks, OperationInfo, ResponseValue};
+use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
-use crate::error::{self, ApiError, DecodeError, Error, Result};
+use crate::clock::{self, Timer};
+use crate::error::{self, ApiError, BodyLimit, DecodeError, Error, Result};
 use crate::generated::{self, types};
 use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
 use crate::redact;
@@ -64,14 +68,40 @@ pub(crate) struct HttpSettings<'a> {
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) root_certificates: &'a [Certificate],
+    pub(crate) limits: BodyLimits,
+    pub(crate) timer: Arc<dyn Timer>,
 }
 
-/// The generated client, with what it needs to report errors.
+/// The generated client, with what it needs to read bodies and report
+/// errors.
 pub(crate) struct Transport {
     raw: generated::Client,
     /// Kept only to scrub it from what a server echoes back.
     secret: String,
     token_origin: &'static str,
+    limits: BodyLimits,
+    timer: Arc<dyn Timer>,
+}
+
+/// Limits on reading one success body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BodyLimits {
+    /// The most bytes a body may have, after decompression.
+    pub(crate) max_bytes: usize,
+    /// The longest wait for the next piece of a body.
+    pub(crate) idle: Duration,
+}
+
+/// What one call's hooks share with the transport: the limits in, the
+/// limit a body broke out. Set for the duration of one generated call.
+struct CallState {
+    limits: BodyLimits,
+    timer: Arc<dyn Timer>,
+    broken: Cell<Option<BodyLimit>>,
+}
+
+tokio::task_local! {
+    static CALL: CallState;
 }
 
 impl ClientHooks for generated::Client {
@@ -86,6 +116,83 @@ impl ClientHooks for generated::Client {
         request.headers_mut().remove("api-version");
         Ok(())
     }
+
+    /// Sends the request, then reads a success body through the call's
+    /// limits (size after decompression, wait between pieces), so a
+    /// hostile body never holds more than the limit in memory. A broken
+    /// limit is recorded for the transport, which reports it whatever
+    /// progenitor makes of the empty body handed on.
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        let response = self.client().execute(request).await?;
+        if !response.status().is_success() {
+            // Error bodies are read, to a smaller limit, by the transport.
+            return Ok(response);
+        }
+        let Ok((limits, timer)) = CALL.try_with(|call| (call.limits, Arc::clone(&call.timer)))
+        else {
+            return Ok(response);
+        };
+        let (response, broken) = read_bounded(response, limits, timer.as_ref()).await?;
+        if broken.is_some() {
+            let _ = CALL.try_with(|call| call.broken.set(broken));
+        }
+        Ok(response)
+    }
+}
+
+/// Reads a success body within `limits`; returns a response holding the
+/// body read (empty when a limit broke) and the limit broken, if any.
+async fn read_bounded(
+    mut response: reqwest::Response,
+    limits: BodyLimits,
+    timer: &dyn Timer,
+) -> reqwest::Result<(reqwest::Response, Option<BodyLimit>)> {
+    let status = response.status();
+    let version = response.version();
+    let mut headers = response.headers().clone();
+    // The body handed on is the decoded one, whole.
+    headers.remove(header::CONTENT_LENGTH);
+    headers.remove(header::CONTENT_ENCODING);
+    let declared = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    let mut body = Vec::new();
+    let mut broken = None;
+    if declared.is_some_and(|n| n > limits.max_bytes) {
+        broken = Some(BodyLimit::TooLarge {
+            max: limits.max_bytes,
+        });
+    }
+    while broken.is_none() {
+        let deadline = timer.now() + limits.idle;
+        let Some(next) = clock::before(timer, deadline, response.chunk()).await else {
+            broken = Some(BodyLimit::Stalled {
+                idle: limits.idle,
+                read: body.len(),
+            });
+            break;
+        };
+        let Some(chunk) = next? else { break };
+        if body.len() + chunk.len() > limits.max_bytes {
+            broken = Some(BodyLimit::TooLarge {
+                max: limits.max_bytes,
+            });
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if broken.is_some() {
+        body = Vec::new();
+    }
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok((reqwest::Response::from(rebuilt), broken))
 }
 
 impl Transport {
@@ -137,6 +244,8 @@ impl Transport {
             raw: generated::Client::new_with_client(settings.base_url, http),
             secret: settings.token.to_owned(),
             token_origin: origin,
+            limits: settings.limits,
+            timer: Arc::clone(&settings.timer),
         })
     }
 
@@ -155,11 +264,8 @@ impl Transport {
         per_page: Option<NonZeroU64>,
     ) -> Result<Response<DropletSnapshot>> {
         let started = Instant::now();
-        let result = self
-            .raw
-            .droplets_list_snapshots(droplet_id, page, per_page)
-            .await;
-        let result = self.finish(op, result).await;
+        let call = self.raw.droplets_list_snapshots(droplet_id, page, per_page);
+        let result = self.bounded(op, call).await;
         log_outcome(op, started, &result);
         let (body, rate) = result?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
@@ -174,11 +280,35 @@ impl Transport {
         resource_type: Option<&ResourceType>,
     ) -> Result<Response<Snapshot>> {
         let started = Instant::now();
-        let result = self.raw.snapshots_list(page, per_page, resource_type).await;
-        let result = self.finish(op, result).await;
+        let call = self.raw.snapshots_list(page, per_page, resource_type);
+        let result = self.bounded(op, call).await;
         log_outcome(op, started, &result);
         let (body, rate) = result?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
+    }
+
+    /// Runs one generated call with this transport's body limits, and
+    /// reports a broken limit before anything progenitor made of it.
+    async fn bounded<T: DeserializeOwned>(
+        &self,
+        op: &Operation,
+        call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
+    ) -> Result<(T, Option<RateLimit>)> {
+        let state = CallState {
+            limits: self.limits,
+            timer: Arc::clone(&self.timer),
+            broken: Cell::new(None),
+        };
+        let (result, broken) = CALL
+            .scope(state, async {
+                let result = call.await;
+                (result, CALL.with(|call| call.broken.take()))
+            })
+            .await;
+        match broken {
+            Some(limit) => Err(Error::body_limit(limit).with_operation(op.name)),
+            None => self.finish(op, result).await,
+        }
     }
 
     /// Turns the generated call's outcome into the decoded body and the

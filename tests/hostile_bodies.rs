@@ -65,10 +65,13 @@ impl Canned {
                 });
             }
         });
+        // Above the 10 MB bodies below: these tests are about decoding;
+        // the size limit has its own tests (tests/limits.rs).
         let client = Client::builder()
             .token(common::TOKEN)
             .base_url(format!("http://{addr}"))
             .retry_policy(RetryPolicy::none())
+            .max_response_bytes(32 * 1024 * 1024)
             .build()
             .unwrap();
         Self {

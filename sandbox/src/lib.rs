@@ -137,6 +137,17 @@ pub struct Faults {
     /// Each page of the account's listing repeats its first k items in
     /// place of its last k.
     pub duplicates_in_page: usize,
+    /// `200` answers never end: the start of a page, then the same item
+    /// over and over, until the client goes away.
+    pub endless_body: bool,
+    /// `200` answers send this many bytes, then nothing more (the
+    /// connection stays open) until the client goes away.
+    pub stall_body_after: Option<usize>,
+    /// Answers are gzip-compressed when the request accepts gzip.
+    pub gzip: bool,
+    /// `200` answers are a gzip body that inflates to this many bytes (a
+    /// zip bomb), whatever the request accepts.
+    pub gzip_bomb: Option<usize>,
     /// When set, every `next` link points at this base URL instead of the
     /// sandbox itself (e.g. `http://127.0.0.1:9999`): a client that follows
     /// links blindly would send its token there.

@@ -106,11 +106,8 @@ async fn handle(shared: Arc<Shared>, route: Route, uri: Uri, headers: HeaderMap)
         .filter(|t| !t.is_empty());
     let query = uri.query().unwrap_or("").to_owned();
     let mut response = authorized(&shared, &route, &query, bearer, &mut rng, seq);
-    if response.status() == StatusCode::OK
-        && faults.truncated > 0.0
-        && rng.random_bool(faults.truncated.clamp(0.0, 1.0))
-    {
-        response = responses::truncate(response).await;
+    if response.status() == StatusCode::OK {
+        response = body_faults(&shared, response, &headers, &mut rng).await;
     }
     stats.record(RecordedRequest {
         seq,
@@ -119,6 +116,39 @@ async fn handle(shared: Arc<Shared>, route: Route, uri: Uri, headers: HeaderMap)
         authorized: bearer.is_some(),
         status: response.status().as_u16(),
     });
+    response
+}
+
+/// What the faults do to the body of a `200`: truncate it, stall it,
+/// make it endless, compress it, or replace it with a zip bomb.
+async fn body_faults(
+    shared: &Shared,
+    response: Response,
+    headers: &HeaderMap,
+    rng: &mut ChaCha8Rng,
+) -> Response {
+    let faults = &shared.faults;
+    if let Some(size) = faults.gzip_bomb {
+        return responses::gzip_bomb(size);
+    }
+    if faults.endless_body {
+        let data = shared.data.read().ok();
+        let first = data.as_ref().and_then(|d| d.snapshots.first().cloned());
+        return responses::endless(first.as_ref());
+    }
+    if let Some(bytes) = faults.stall_body_after {
+        return responses::stall_after(response, bytes).await;
+    }
+    if faults.truncated > 0.0 && rng.random_bool(faults.truncated.clamp(0.0, 1.0)) {
+        return responses::truncate(response).await;
+    }
+    let accepts_gzip = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")));
+    if faults.gzip && accepts_gzip {
+        return responses::gzip(response).await;
+    }
     response
 }
 

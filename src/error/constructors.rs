@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{Error, ErrorKind, Repr};
+use super::{BodyLimit, Error, ErrorKind, Repr};
 use crate::model::RateLimit;
 
 impl Error {
@@ -85,5 +85,11 @@ impl Error {
     /// holds: the call's overall deadline passed after `elapsed`.
     pub fn deadline(elapsed: Duration) -> Self {
         Self::new(Repr::Deadline { elapsed })
+    }
+
+    /// An error for a success body that broke a read limit (see
+    /// [`Error::is_body_limit`]).
+    pub(crate) fn body_limit(limit: BodyLimit) -> Self {
+        Self::new(Repr::BodyLimit(limit))
     }
 }

@@ -168,3 +168,82 @@ pub(super) async fn truncate(response: Response) -> Response {
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from_stream(chunks))
 }
+
+/// A `200` whose body never ends: the start of a page, then one item
+/// over and over (rendered once), until the client goes away.
+pub(super) fn endless(item: Option<&Item>) -> Response {
+    let item = item.map_or_else(
+        || bytes::Bytes::from_static(b"{\"id\":\"0\"},"),
+        |item| bytes::Bytes::from(format!("{},", item.json.get())),
+    );
+    let head = futures_util::stream::once(async {
+        Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{\"snapshots\":["))
+    });
+    let rest = futures_util::stream::repeat(item).map(Ok);
+    let mut response = Response::new(Body::from_stream(head.chain(rest)));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+/// Sends the first `bytes` of the body, then nothing more until the
+/// client goes away.
+pub(super) async fn stall_after(response: Response, bytes: usize) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let whole = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let start = whole.slice(..bytes.min(whole.len()));
+    let chunks = futures_util::stream::once(async { Ok::<_, std::io::Error>(start) })
+        .chain(futures_util::stream::pending());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from_stream(chunks))
+}
+
+/// The response with its body gzip-compressed.
+pub(super) async fn gzip(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let whole = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    let compressed = compress(&whole);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    Response::from_parts(parts, Body::from(compressed))
+}
+
+/// A `200` whose gzip body inflates to `size` bytes of JSON whitespace
+/// inside an array: small on the wire, huge once decoded.
+pub(super) fn gzip_bomb(size: usize) -> Response {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let block = vec![b' '; 64 * 1024];
+    let mut written = 0;
+    let _ = std::io::Write::write_all(&mut encoder, b"{\"snapshots\":[");
+    while written < size {
+        let n = block.len().min(size - written);
+        if std::io::Write::write_all(&mut encoder, &block[..n]).is_err() {
+            break;
+        }
+        written += n;
+    }
+    let _ = std::io::Write::write_all(&mut encoder, b"],\"meta\":{\"total\":0}}");
+    let compressed = encoder.finish().unwrap_or_default();
+    let mut response = json(StatusCode::OK, String::new());
+    *response.body_mut() = Body::from(compressed);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    response
+}
+
+fn compress(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    if std::io::Write::write_all(&mut encoder, bytes).is_err() {
+        return Vec::new();
+    }
+    encoder.finish().unwrap_or_default()
+}

@@ -1,0 +1,139 @@
+//! Bounded reads against servers that break them on purpose: an endless
+//! body, a body that stalls half-way, gzip answers, a zip bomb. Each
+//! limit breaks with a typed error that names it, at once (never
+//! retried), and memory stays within the limit (the benchmark prints the
+//! peak).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
+use digitalocean_snapshots::{Client, ErrorKind};
+use httpmock::MockServer;
+
+async fn start(faults: Faults) -> Sandbox {
+    Sandbox::builder()
+        .snapshots(300)
+        .faults(faults)
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await
+        .expect("sandbox")
+}
+
+fn client(sandbox: &Sandbox) -> digitalocean_snapshots::ClientBuilder {
+    Client::builder()
+        .token(sandbox.token().expect("a token"))
+        .base_url(sandbox.base_url())
+}
+
+#[tokio::test]
+async fn an_endless_body_stops_at_the_size_limit_and_is_not_retried() {
+    let sandbox = start(Faults {
+        endless_body: true,
+        ..Faults::default()
+    })
+    .await;
+    let client = client(&sandbox)
+        .max_response_bytes(1024 * 1024)
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseTooLarge, "{error}");
+    assert!(error.is_body_limit());
+    assert!(error.to_string().contains("1048576 bytes"), "{error}");
+    assert_eq!(error.attempts(), Some(1), "not retried");
+    assert_eq!(sandbox.stats().requests, 1);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_ends_after_the_idle_timeout_and_is_not_retried() {
+    let sandbox = start(Faults {
+        stall_body_after: Some(100),
+        ..Faults::default()
+    })
+    .await;
+    let client = client(&sandbox)
+        .read_idle_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert!(error.is_timeout() && error.is_body_limit(), "{error}");
+    assert!(error.to_string().contains("after 100 bytes"), "{error}");
+    assert_eq!(error.attempts(), Some(1), "not retried");
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn gzip_answers_are_asked_for_and_decoded() {
+    let sandbox = start(Faults {
+        gzip: true,
+        ..Faults::default()
+    })
+    .await;
+    let client = common::sandbox_client(&sandbox);
+    let items = client.list_snapshots().collect_all().await.expect("all");
+    let ids: Vec<String> = items.into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, sandbox.snapshot_ids(None));
+
+    // The request says it accepts gzip.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots")
+                .header_includes("accept-encoding", "gzip");
+            then.status(200)
+                .body(r#"{"snapshots":[],"links":{},"meta":{"total":0}}"#);
+        })
+        .await;
+    common::client(&server)
+        .list_snapshots()
+        .send()
+        .await
+        .expect("a page");
+    assert_eq!(mock.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn a_zip_bomb_is_an_error_not_an_out_of_memory() {
+    let sandbox = start(Faults {
+        gzip_bomb: Some(200 * 1024 * 1024),
+        ..Faults::default()
+    })
+    .await;
+    let client = common::sandbox_client(&sandbox);
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseTooLarge, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains(&digitalocean_snapshots::DEFAULT_MAX_RESPONSE_BYTES.to_string()),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_page_just_under_the_limit_decodes() {
+    let sandbox = start(Faults::default()).await;
+    // 300 items in pages of 200: the first page is about 50 KB.
+    let client = client(&sandbox)
+        .max_response_bytes(64 * 1024)
+        .build()
+        .expect("client");
+    let items = client.list_snapshots().collect_all().await.expect("all");
+    assert_eq!(items.len(), 300);
+    let small = client_with_limit(&sandbox, 1024);
+    let error = small.list_snapshots().send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::ResponseTooLarge, "{error}");
+}
+
+fn client_with_limit(sandbox: &Sandbox, bytes: usize) -> Client {
+    client(sandbox)
+        .max_response_bytes(bytes)
+        .build()
+        .expect("client")
+}
