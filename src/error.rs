@@ -7,12 +7,12 @@
 //! [`Error::message`], [`Error::request_id`], [`Error::retry_after`]).
 //! `Display` always carries the server's message.
 
-use std::fmt;
 use std::time::Duration;
 
 use crate::model::{RateLimit, WalkSummary};
 
 mod constructors;
+mod format;
 mod response;
 
 pub use response::{ApiError, DecodeError};
@@ -353,102 +353,6 @@ impl Error {
             self.kind(),
             ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport
         )
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(operation) = self.inner.operation {
-            write!(f, "{operation}: ")?;
-        }
-        match &self.inner.repr {
-            Repr::InvalidInput { field, reason } => write!(f, "invalid `{field}`: {reason}")?,
-            Repr::Config { reason, .. } => write!(f, "invalid client configuration: {reason}")?,
-            Repr::Api(api) => fmt::Display::fmt(api, f)?,
-            Repr::Decode(decode) => fmt::Display::fmt(decode, f)?,
-            Repr::Transport { kind, source } => {
-                let what = match kind {
-                    ErrorKind::Timeout => "timed out",
-                    ErrorKind::Connect => "could not connect",
-                    _ => "transport error",
-                };
-                write!(f, "{what}: {source}")?;
-                // reqwest's own message is terse; the root cause is the useful part.
-                let mut cause = std::error::Error::source(source.as_ref());
-                while let Some(inner) = cause {
-                    write!(f, ": {inner}")?;
-                    cause = inner.source();
-                }
-            }
-            Repr::Inconsistent { reason } => write!(f, "the listing does not add up: {reason}")?,
-            Repr::RateLimitSpent { rate, wait } => write!(
-                f,
-                "not sent: no requests left of the {} allowed per hour; the budget refills at {} (in {}s)",
-                rate.limit,
-                rate.reset,
-                wait.as_secs()
-            )?,
-            Repr::Deadline { elapsed } => write!(
-                f,
-                "the call's deadline passed after {:.1}s",
-                elapsed.as_secs_f64()
-            )?,
-            Repr::BodyLimit(BodyLimit::TooLarge { max }) => write!(
-                f,
-                "the response body is larger than the client's limit of {max} bytes (max_response_bytes); the rest was not read"
-            )?,
-            Repr::BodyLimit(BodyLimit::Stalled { idle, read }) => write!(
-                f,
-                "the response body stalled: no byte for {:.1}s after {read} bytes (read_idle_timeout)",
-                idle.as_secs_f64()
-            )?,
-        }
-        if let Some(attempts) = self.inner.attempts.filter(|a| *a > 1) {
-            write!(f, " (gave up after {attempts} attempts)")?;
-        }
-        if let Some(note) = &self.inner.note {
-            write!(f, " ({note})")?;
-        }
-        if let Some(walk) = self.inner.walk {
-            write!(
-                f,
-                " ({} items were delivered before this; resume from page {})",
-                walk.items_delivered, walk.resume_page
-            )?;
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut s = f.debug_struct("Error");
-        s.field("kind", &self.kind());
-        if let Some(operation) = self.inner.operation {
-            s.field("operation", &operation);
-        }
-        match &self.inner.repr {
-            Repr::InvalidInput { field, reason } => s.field("field", field).field("reason", reason),
-            Repr::Config { reason, source } => s.field("reason", reason).field("source", source),
-            Repr::Api(api) => s.field("api", api),
-            Repr::Decode(decode) => s.field("decode", decode),
-            Repr::Transport { source, .. } => s.field("source", source),
-            Repr::Inconsistent { reason } => s.field("reason", reason),
-            Repr::RateLimitSpent { rate, wait } => s.field("rate_limit", rate).field("wait", wait),
-            Repr::Deadline { elapsed } => s.field("elapsed", elapsed),
-            Repr::BodyLimit(limit) => s.field("limit", limit),
-        };
-        if let Some(attempts) = self.inner.attempts {
-            s.field("attempts", &attempts);
-        }
-        if let Some(note) = &self.inner.note {
-            s.field("note", note);
-        }
-        if let Some(walk) = self.inner.walk {
-            s.field("items_delivered", &walk.items_delivered)
-                .field("resume_page", &walk.resume_page);
-        }
-        s.finish()
     }
 }
 

@@ -21,11 +21,16 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo, ResponseValue};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
-use crate::clock::{self, Timer};
+use crate::clock::Timer;
 use crate::error::{self, ApiError, BodyLimit, DecodeError, Error, Result};
 use crate::generated::{self, types};
 use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
 use crate::redact;
+
+mod body;
+
+pub(crate) use body::BodyLimits;
+use body::{read_bounded, read_limited};
 
 /// Error bodies are read up to this size; the rest is discarded.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
@@ -83,15 +88,6 @@ pub(crate) struct Transport {
     timer: Arc<dyn Timer>,
 }
 
-/// Limits on reading one success body.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BodyLimits {
-    /// The most bytes a body may have, after decompression.
-    pub(crate) max_bytes: usize,
-    /// The longest wait for the next piece of a body.
-    pub(crate) idle: Duration,
-}
-
 /// What one call's hooks share with the transport: the limits in, the
 /// limit a body broke out. Set for the duration of one generated call.
 struct CallState {
@@ -142,57 +138,6 @@ impl ClientHooks for generated::Client {
         }
         Ok(response)
     }
-}
-
-/// Reads a success body within `limits`; returns a response holding the
-/// body read (empty when a limit broke) and the limit broken, if any.
-async fn read_bounded(
-    mut response: reqwest::Response,
-    limits: BodyLimits,
-    timer: &dyn Timer,
-) -> reqwest::Result<(reqwest::Response, Option<BodyLimit>)> {
-    let status = response.status();
-    let version = response.version();
-    let mut headers = response.headers().clone();
-    // The body handed on is the decoded one, whole.
-    headers.remove(header::CONTENT_LENGTH);
-    headers.remove(header::CONTENT_ENCODING);
-    let declared = response
-        .content_length()
-        .and_then(|n| usize::try_from(n).ok());
-    let mut body = Vec::new();
-    let mut broken = None;
-    if declared.is_some_and(|n| n > limits.max_bytes) {
-        broken = Some(BodyLimit::TooLarge {
-            max: limits.max_bytes,
-        });
-    }
-    while broken.is_none() {
-        let deadline = timer.now() + limits.idle;
-        let Some(next) = clock::before(timer, deadline, response.chunk()).await else {
-            broken = Some(BodyLimit::Stalled {
-                idle: limits.idle,
-                read: body.len(),
-            });
-            break;
-        };
-        let Some(chunk) = next? else { break };
-        if body.len() + chunk.len() > limits.max_bytes {
-            broken = Some(BodyLimit::TooLarge {
-                max: limits.max_bytes,
-            });
-            break;
-        }
-        body.extend_from_slice(&chunk);
-    }
-    if broken.is_some() {
-        body = Vec::new();
-    }
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok((reqwest::Response::from(rebuilt), broken))
 }
 
 impl Transport {
@@ -430,19 +375,6 @@ fn decode_error<T: DeserializeOwned>(
         // The value decodes but something follows it.
         Ok(_) => DecodeError::new(status, ".", fallback.to_string(), shown).into(),
     }
-}
-
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
-    let mut body = Vec::new();
-    // A body that breaks off still leaves its status and start to report.
-    while let Ok(Some(chunk)) = response.chunk().await {
-        let take = chunk.len().min(limit - body.len());
-        body.extend_from_slice(&chunk[..take]);
-        if body.len() >= limit {
-            break;
-        }
-    }
-    body
 }
 
 /// Reads the three `ratelimit-*` headers; `None` unless all three are

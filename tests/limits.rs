@@ -65,7 +65,11 @@ async fn a_body_that_stalls_ends_after_the_idle_timeout_and_is_not_retried() {
     assert!(error.is_timeout() && error.is_body_limit(), "{error}");
     assert!(error.to_string().contains("after 100 bytes"), "{error}");
     assert_eq!(error.attempts(), Some(1), "not retried");
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -36,6 +36,7 @@
 #![deny(missing_docs)]
 
 mod data;
+mod faults;
 mod server;
 #[cfg(feature = "spec")]
 pub mod spec;
@@ -50,6 +51,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use data::{DataConfig, Dataset, ResourceType};
+pub use faults::{Faults, Position, TotalReport};
 use server::{Shared, StatsInner};
 
 /// The token the sandbox requires unless told otherwise.
@@ -87,107 +89,6 @@ impl RateLimits {
             per_hour: u64::MAX / 2,
             per_minute: u64::MAX / 2,
             ..Self::default()
-        }
-    }
-}
-
-/// Faults to inject. Each is off by default; random ones are drawn from
-/// the seed and the request's sequence number, so the same sequence of
-/// requests meets the same faults.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Faults {
-    /// Fixed latency added to every answer.
-    pub latency: Duration,
-    /// Extra latency, uniform in `0..=jitter`, added to every answer.
-    pub jitter: Duration,
-    /// Fraction of requests answered `500` with a JSON error body.
-    pub error_500: f64,
-    /// Fraction answered `502` with an HTML page, as a gateway would.
-    pub error_502: f64,
-    /// Fraction answered `503` with an empty body.
-    pub error_503: f64,
-    /// Fraction of `200` answers whose body is cut off mid-way (the
-    /// connection is aborted after half the body).
-    pub truncated: f64,
-    /// Every k-th request is answered `429` with `retry-after`.
-    pub every_kth_429: Option<u64>,
-    /// The `retry-after` seconds sent with those 429s. Default 1 when 0.
-    pub retry_after_secs: u64,
-    /// Drift: after each page served from the account's listing, this
-    /// many new snapshots are inserted (where `drift_insert_at` says) ...
-    pub drift_insert: usize,
-    /// ... and this many are deleted (where `drift_delete_at` says).
-    pub drift_delete: usize,
-    /// Where drift inserts. Default: the head (as if the listing were
-    /// newest first).
-    pub drift_insert_at: Position,
-    /// Where drift deletes. Default: anywhere at random.
-    pub drift_delete_at: Position,
-    /// Pages of the account's listing served empty, once each (a hole in
-    /// an eventually consistent backend).
-    pub holes: Vec<u64>,
-    /// The most items a page of the account's listing holds, whatever
-    /// `per_page` asks (a server that caps the page size; offsets follow
-    /// the cap).
-    pub page_cap: Option<u64>,
-    /// What `meta.total` of the account's listing says.
-    pub total: TotalReport,
-    /// Every page of the account's listing is page 1, with a `next` link.
-    pub repeat_first_page: bool,
-    /// Each page of the account's listing repeats its first k items in
-    /// place of its last k.
-    pub duplicates_in_page: usize,
-    /// `200` answers never end: the start of a page, then the same item
-    /// over and over, until the client goes away.
-    pub endless_body: bool,
-    /// `200` answers send this many bytes, then nothing more (the
-    /// connection stays open) until the client goes away.
-    pub stall_body_after: Option<usize>,
-    /// Answers are gzip-compressed when the request accepts gzip.
-    pub gzip: bool,
-    /// `200` answers are a gzip body that inflates to this many bytes (a
-    /// zip bomb), whatever the request accepts.
-    pub gzip_bomb: Option<usize>,
-    /// When set, every `next` link points at this base URL instead of the
-    /// sandbox itself (e.g. `http://127.0.0.1:9999`): a client that follows
-    /// links blindly would send its token there.
-    pub foreign_next_link: Option<String>,
-}
-
-/// Where drift changes the listing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Position {
-    /// Before every other item.
-    #[default]
-    Head,
-    /// After every other item (where new snapshots land on the real API,
-    /// which lists oldest first).
-    Tail,
-    /// In the middle.
-    Middle,
-    /// Anywhere, at random.
-    Random,
-}
-
-/// What `meta.total` says.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum TotalReport {
-    /// The number of items in the listing.
-    #[default]
-    Truth,
-    /// Always this number.
-    Fixed(u64),
-    /// The truth up to this page, half of it on later pages.
-    HalvedAfterPage(u64),
-}
-
-impl TotalReport {
-    pub(crate) fn report(self, truth: u64, page: u64) -> u64 {
-        match self {
-            Self::Truth => truth,
-            Self::Fixed(total) => total,
-            Self::HalvedAfterPage(after) if page > after => truth / 2,
-            Self::HalvedAfterPage(_) => truth,
         }
     }
 }
