@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::client::{Client, ClientParts};
 use crate::clock::{Timer, TokioTimer};
 use crate::error::{Error, Result};
+use crate::rate::RateState;
 use crate::retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
 use crate::transport::{BodyLimits, Certificate, HttpSettings, Transport};
 
@@ -281,6 +282,7 @@ impl ClientBuilder {
                 env!("CARGO_PKG_REPOSITORY")
             )
         });
+        let rate = Arc::new(RateState::default());
         let transport = Transport::new(&HttpSettings {
             base_url: &base_url,
             token: &token.secret,
@@ -291,6 +293,7 @@ impl ClientBuilder {
             root_certificates: &self.root_certificates,
             limits: self.limits,
             timer: Arc::clone(&self.timer),
+            rate: Arc::clone(&rate),
         })?;
         Ok(Client::from_parts(ClientParts {
             transport,
@@ -299,6 +302,7 @@ impl ClientBuilder {
             user_agent,
             policy: self.retry_policy,
             budget: self.retry_budget,
+            rate,
             timer: self.timer,
         }))
     }

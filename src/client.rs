@@ -43,7 +43,7 @@ struct Inner {
     user_agent: String,
     policy: RetryPolicy,
     budget: RetryBudget,
-    rate: RateState,
+    rate: Arc<RateState>,
     timer: Arc<dyn Timer>,
 }
 
@@ -55,6 +55,7 @@ pub(crate) struct ClientParts {
     pub(crate) user_agent: String,
     pub(crate) policy: RetryPolicy,
     pub(crate) budget: u32,
+    pub(crate) rate: Arc<RateState>,
     pub(crate) timer: Arc<dyn Timer>,
 }
 
@@ -98,7 +99,7 @@ impl Client {
                 user_agent: parts.user_agent,
                 policy: parts.policy,
                 budget: RetryBudget::new(parts.budget),
-                rate: RateState::default(),
+                rate: parts.rate,
                 timer: parts.timer,
             }),
         }
@@ -183,8 +184,8 @@ impl Client {
     }
 
     /// Runs one call through the retry loop: each attempt is `attempt` on
-    /// the transport, and the rate limit every answer reports (errors
-    /// included) is recorded for all clones.
+    /// the transport (which records the rate limit every answer reports,
+    /// errors included, for all clones).
     pub(crate) async fn execute<'a, T, F, Fut>(
         &'a self,
         op: &'static Operation,
@@ -203,21 +204,6 @@ impl Client {
             deadline: call.deadline,
             operation: op.name,
         };
-        context
-            .run(|| {
-                let sent = attempt(&self.inner.transport);
-                async move {
-                    let outcome = sent.await;
-                    let rate = match &outcome {
-                        Ok((_, rate)) => rate.as_ref(),
-                        Err(error) => error.rate_limit(),
-                    };
-                    if let Some(rate) = rate {
-                        self.inner.rate.record(*rate);
-                    }
-                    outcome
-                }
-            })
-            .await
+        context.run(|| attempt(&self.inner.transport)).await
     }
 }

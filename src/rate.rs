@@ -1,39 +1,75 @@
-//! The rate-limit state shared by every clone of a client: the latest
+//! The rate-limit state shared by every clone of a client: the freshest
 //! `ratelimit-*` values any response reported.
+//!
+//! Responses to concurrent requests arrive in any order, so each report is
+//! stamped with the instant its response arrived (on the client's clock)
+//! and an older one never replaces a newer one. Two reports are kept: the
+//! freshest of any answer (shown by `Client::rate_limit`), and the
+//! freshest of a successful answer, which alone decides whether requests
+//! wait for the hourly reset. A 429 says to wait its `retry-after`, which
+//! the retry loop honours; it does not stop every other request until the
+//! hour ends.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
 use crate::clock;
 use crate::model::RateLimit;
 
-/// The latest rate-limit headers any clone of a client has seen.
+/// One report and when its response arrived.
+#[derive(Clone, Copy, Debug)]
+struct Stamped {
+    rate: RateLimit,
+    at: Instant,
+}
+
+#[derive(Debug, Default)]
+struct Latest {
+    any: Option<Stamped>,
+    success: Option<Stamped>,
+}
+
+/// The freshest rate-limit reports any clone of a client has seen.
 #[derive(Debug, Default)]
 pub(crate) struct RateState {
-    latest: Mutex<Option<RateLimit>>,
+    latest: Mutex<Latest>,
 }
 
 impl RateState {
-    pub(crate) fn get(&self) -> Option<RateLimit> {
+    fn with<R>(&self, f: impl FnOnce(&mut Latest) -> R) -> R {
         match self.latest.lock() {
-            Ok(latest) => *latest,
-            Err(poisoned) => *poisoned.into_inner(),
+            Ok(mut latest) => f(&mut latest),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
         }
     }
 
-    pub(crate) fn record(&self, rate: RateLimit) {
-        match self.latest.lock() {
-            Ok(mut latest) => *latest = Some(rate),
-            Err(poisoned) => *poisoned.into_inner() = Some(rate),
-        }
+    /// The freshest report of any answer.
+    pub(crate) fn get(&self) -> Option<RateLimit> {
+        self.with(|latest| latest.any.map(|s| s.rate))
+    }
+
+    /// Records the report of a response that arrived `at`; `success` for a
+    /// 2xx. A report older than the one kept is dropped.
+    pub(crate) fn record(&self, rate: RateLimit, at: Instant, success: bool) {
+        let stamped = Stamped { rate, at };
+        let fresher = |slot: &Option<Stamped>| slot.is_none_or(|kept| kept.at <= at);
+        self.with(|latest| {
+            if fresher(&latest.any) {
+                latest.any = Some(stamped);
+            }
+            if success && fresher(&latest.success) {
+                latest.success = Some(stamped);
+            }
+        });
     }
 
     /// How long to wait, as of `now`, before a request the hourly budget
-    /// would refuse; `None` when requests remain (or nothing is known).
+    /// would refuse: only when the freshest successful answer said none
+    /// remain and its reset is ahead.
     pub(crate) fn wait(&self, now: DateTime<Utc>) -> Option<(Duration, RateLimit)> {
-        let rate = self.get()?;
+        let rate = self.with(|latest| latest.success.map(|s| s.rate))?;
         if rate.remaining > 0 {
             return None;
         }
@@ -46,17 +82,39 @@ impl RateState {
 mod tests {
     use super::*;
 
+    fn rate(remaining: u64, reset: DateTime<Utc>) -> RateLimit {
+        RateLimit::new(5000, remaining, reset)
+    }
+
     #[test]
-    fn waits_only_when_nothing_remains_and_the_reset_is_ahead() {
+    fn waits_only_when_the_freshest_success_says_nothing_remains() {
         let now = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let t0 = Instant::now();
         let state = RateState::default();
         assert_eq!(state.wait(now), None, "nothing known");
         let reset = now + chrono::Duration::seconds(30);
-        state.record(RateLimit::new(5000, 1, reset));
+        state.record(rate(1, reset), t0, true);
         assert_eq!(state.wait(now), None, "one left");
-        state.record(RateLimit::new(5000, 0, reset));
+        state.record(rate(0, reset), t0 + Duration::from_millis(1), true);
         assert_eq!(state.wait(now).map(|w| w.0), Some(Duration::from_secs(30)));
         let later = now + chrono::Duration::seconds(31);
         assert_eq!(state.wait(later), None, "the reset has passed");
+    }
+
+    #[test]
+    fn an_older_report_never_replaces_a_newer_one_and_a_429_never_gates() {
+        let now = DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
+        let reset = now + chrono::Duration::seconds(60);
+        let t0 = Instant::now();
+        let state = RateState::default();
+        state.record(rate(4000, reset), t0 + Duration::from_millis(10), true);
+        // A response that arrived earlier, recorded later: dropped.
+        state.record(rate(0, reset), t0, true);
+        assert_eq!(state.get().map(|r| r.remaining), Some(4000));
+        assert_eq!(state.wait(now), None);
+        // A newer 429 that says none remain: shown, but does not gate.
+        state.record(rate(0, reset), t0 + Duration::from_millis(20), false);
+        assert_eq!(state.get().map(|r| r.remaining), Some(0));
+        assert_eq!(state.wait(now), None, "retry-after bounds a 429's wait");
     }
 }

@@ -22,12 +22,16 @@ use reqwest::header::{self, HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 
 use crate::clock::Timer;
-use crate::error::{self, ApiError, BodyLimit, DecodeError, Error, Result};
+use crate::error::{self, BodyLimit, DecodeError, Error, Result};
 use crate::generated::{self, types};
 use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
+use crate::rate::RateState;
 use crate::redact;
 
+mod answer;
 mod body;
+
+use answer::{api_error, rate_limit};
 
 pub(crate) use body::BodyLimits;
 use body::{read_bounded, read_limited};
@@ -75,6 +79,7 @@ pub(crate) struct HttpSettings<'a> {
     pub(crate) root_certificates: &'a [Certificate],
     pub(crate) limits: BodyLimits,
     pub(crate) timer: Arc<dyn Timer>,
+    pub(crate) rate: Arc<RateState>,
 }
 
 /// The generated client, with what it needs to read bodies and report
@@ -86,6 +91,8 @@ pub(crate) struct Transport {
     token_origin: &'static str,
     limits: BodyLimits,
     timer: Arc<dyn Timer>,
+    /// Where every answer's rate-limit report goes, freshest first.
+    rate: Arc<RateState>,
 }
 
 /// What one call's hooks share with the transport: the limits in, the
@@ -94,6 +101,8 @@ struct CallState {
     limits: BodyLimits,
     timer: Arc<dyn Timer>,
     broken: Cell<Option<BodyLimit>>,
+    /// When the response's head arrived, to order rate-limit reports.
+    arrived: Cell<Option<Instant>>,
 }
 
 tokio::task_local! {
@@ -124,6 +133,7 @@ impl ClientHooks for generated::Client {
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         let response = self.client().execute(request).await?;
+        let _ = CALL.try_with(|call| call.arrived.set(Some(call.timer.now())));
         if !response.status().is_success() {
             // Error bodies are read, to a smaller limit, by the transport.
             return Ok(response);
@@ -191,6 +201,7 @@ impl Transport {
             token_origin: origin,
             limits: settings.limits,
             timer: Arc::clone(&settings.timer),
+            rate: Arc::clone(&settings.rate),
         })
     }
 
@@ -243,17 +254,28 @@ impl Transport {
             limits: self.limits,
             timer: Arc::clone(&self.timer),
             broken: Cell::new(None),
+            arrived: Cell::new(None),
         };
-        let (result, broken) = CALL
+        let (result, broken, arrived) = CALL
             .scope(state, async {
                 let result = call.await;
-                (result, CALL.with(|call| call.broken.take()))
+                let (broken, arrived) = CALL.with(|call| (call.broken.take(), call.arrived.get()));
+                (result, broken, arrived)
             })
             .await;
-        match broken {
+        let outcome = match broken {
             Some(limit) => Err(Error::body_limit(limit).with_operation(op.name)),
             None => self.finish(op, result).await,
+        };
+        let report = match &outcome {
+            Ok((_, rate)) => rate.map(|r| (r, true)),
+            Err(error) => error.rate_limit().map(|r| (*r, false)),
+        };
+        if let Some((rate, success)) = report {
+            let at = arrived.unwrap_or_else(|| self.timer.now());
+            self.rate.record(rate, at, success);
         }
+        outcome
     }
 
     /// Turns the generated call's outcome into the decoded body and the
@@ -301,14 +323,22 @@ impl Transport {
                     )
                     .into()
                 } else {
-                    let mut api = api_error(status, &headers, &body).with_required_scope(op.scope);
+                    let now = self.timer.wall_clock();
+                    let mut api =
+                        api_error(status, &headers, &body, now).with_required_scope(op.scope);
                     api.set_token_source(self.token_origin);
                     Error::from(api)
                 }
             }
             // Only generated for documented error bodies, and none are.
             Raw::ErrorResponse(value) => {
-                Error::from(api_error(value.status().as_u16(), value.headers(), &[]))
+                let now = self.timer.wall_clock();
+                Error::from(api_error(
+                    value.status().as_u16(),
+                    value.headers(),
+                    &[],
+                    now,
+                ))
             }
             Raw::InvalidRequest(reason) => Error::invalid_input("request", reason),
             Raw::Custom(reason) => Error::config(reason),
@@ -374,120 +404,5 @@ fn decode_error<T: DeserializeOwned>(
         }
         // The value decodes but something follows it.
         Ok(_) => DecodeError::new(status, ".", fallback.to_string(), shown).into(),
-    }
-}
-
-/// Reads the three `ratelimit-*` headers; `None` unless all three are
-/// present and well-formed.
-fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
-    let number =
-        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    let reset = i64::try_from(number("ratelimit-reset")?).ok()?;
-    Some(RateLimit::new(
-        number("ratelimit-limit")?,
-        number("ratelimit-remaining")?,
-        chrono::DateTime::from_timestamp(reset, 0)?,
-    ))
-}
-
-/// Builds an [`ApiError`] from an error response read whole (or up to
-/// the limit): DigitalOcean's JSON body when there is one, else an
-/// excerpt of what came.
-fn api_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ApiError {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        id: Option<String>,
-        message: Option<String>,
-        request_id: Option<String>,
-    }
-    let mut api = ApiError::new(status);
-    let parsed = serde_json::from_slice::<Body>(body)
-        .ok()
-        .filter(|b| b.id.is_some() || b.message.is_some());
-    let mut request_id = None;
-    match parsed {
-        Some(b) => {
-            if let Some(code) = b.id {
-                api = api.with_code(code);
-            }
-            if let Some(message) = b.message {
-                api = api.with_message(message);
-            }
-            request_id = b.request_id;
-        }
-        None if body.trim_ascii().is_empty() => {}
-        None => api = api.with_body_excerpt(body.trim_ascii()),
-    }
-    let request_id = request_id.or_else(|| {
-        headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    if let Some(id) = request_id {
-        api = api.with_request_id(id);
-    }
-    if let Some(rate) = rate_limit(headers) {
-        api = api.with_rate_limit(rate);
-    }
-    let retry_after = headers
-        .get(header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(secs) = retry_after {
-        api = api.with_retry_after(Duration::from_secs(secs));
-    }
-    api
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut map = HeaderMap::new();
-        for (name, value) in pairs {
-            if let Ok(value) = HeaderValue::from_str(value) {
-                map.insert(*name, value);
-            }
-        }
-        map
-    }
-
-    #[test]
-    fn rate_limit_needs_all_three_headers() {
-        let all = headers(&[
-            ("ratelimit-limit", "5000"),
-            ("ratelimit-remaining", "4816"),
-            ("ratelimit-reset", "1444931833"),
-        ]);
-        let rate = rate_limit(&all).expect("all three");
-        assert_eq!((rate.limit, rate.remaining), (5000, 4816));
-        assert_eq!(rate.reset.timestamp(), 1_444_931_833);
-        let two = headers(&[("ratelimit-limit", "5000"), ("ratelimit-remaining", "1")]);
-        assert_eq!(rate_limit(&two), None);
-    }
-
-    #[test]
-    fn an_api_error_takes_the_json_body_else_an_excerpt() {
-        let json = br#"{"id":"not_found","message":"gone","request_id":"r-1"}"#;
-        let api = api_error(404, &headers(&[("retry-after", "3")]), json);
-        assert_eq!(api.code(), Some("not_found"));
-        assert_eq!(api.message(), Some("gone"));
-        assert_eq!(api.request_id(), Some("r-1"));
-        assert_eq!(api.retry_after(), Some(Duration::from_secs(3)));
-        assert_eq!(api.body_excerpt(), None);
-
-        let html = api_error(
-            502,
-            &headers(&[("x-request-id", "r-2")]),
-            b"<html>bad</html>",
-        );
-        assert_eq!(html.body_excerpt(), Some("<html>bad</html>"));
-        assert_eq!(html.request_id(), Some("r-2"));
-        assert_eq!(
-            api_error(503, &HeaderMap::new(), b"  ").body_excerpt(),
-            None
-        );
     }
 }

@@ -572,3 +572,83 @@ async fn a_full_listing_survives_faults_with_exactly_the_seeded_items() {
         );
     }
 }
+
+/// Issue 15's stall: every 5th answer a 429 with `retry-after: 1` whose
+/// headers say nothing remains until a reset a minute away, while the 200s
+/// say thousands remain. The 429 costs its one second, not the minute.
+#[tokio::test]
+async fn a_one_second_429_that_says_the_hour_is_spent_costs_one_second() {
+    let sandbox = Sandbox::builder()
+        .snapshots(2_000)
+        .faults(Faults {
+            every_kth_429: Some(5),
+            retry_after_secs: 1,
+            spent_on_429: true,
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .expect("sandbox");
+    let timer = RecordingTimer::default();
+    let client = Client::builder()
+        .token(sandbox.token().expect("a token"))
+        .base_url(sandbox.base_url())
+        .retry_policy(exact())
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    for concurrency in [1, 8] {
+        let items = client
+            .list_snapshots()
+            .concurrency(concurrency)
+            .collect_all()
+            .await
+            .expect("every 429 is retried after its second");
+        assert_eq!(items.len(), 2_000);
+    }
+    let waits = timer.waits();
+    assert!(!waits.is_empty(), "the 429s were waited for");
+    assert!(
+        waits.iter().all(|w| *w <= Duration::from_secs(1)),
+        "no wait for the minute-away reset: {waits:?}"
+    );
+}
+
+/// `retry-after` as an HTTP-date (RFC 9110) is honoured like seconds.
+#[tokio::test]
+async fn a_retry_after_date_is_waited_for() {
+    let sandbox = Sandbox::builder()
+        .snapshots(10)
+        .faults(Faults {
+            every_kth_429: Some(1),
+            retry_after_secs: 3,
+            retry_after_as_date: true,
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .expect("sandbox");
+    let timer = RecordingTimer::default();
+    let client = Client::builder()
+        .token(sandbox.token().expect("a token"))
+        .base_url(sandbox.base_url())
+        .retry_policy(exact().max_attempts(2))
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert!(error.is_rate_limited(), "{error}");
+    // The date is read (the test clock has moved on by the first wait, so
+    // the second answer's date is about now).
+    assert!(error.retry_after().is_some(), "{error}");
+    let waits = timer.waits();
+    assert_eq!(
+        waits.len(),
+        1,
+        "one wait before the second attempt: {waits:?}"
+    );
+    assert!(
+        (Duration::from_secs(1)..=Duration::from_secs(4)).contains(&waits[0]),
+        "the date three seconds ahead: {waits:?}"
+    );
+}

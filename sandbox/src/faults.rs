@@ -49,6 +49,12 @@ pub struct Faults {
     /// Each page of the account's listing repeats its first k items in
     /// place of its last k.
     pub duplicates_in_page: usize,
+    /// The 429s of `every_kth_429` say no requests remain this hour and
+    /// the window resets in a minute (while `200`s say thousands remain),
+    /// as a server whose rate-limit headers contradict each other.
+    pub spent_on_429: bool,
+    /// The 429s of `every_kth_429` give `retry-after` as an HTTP-date.
+    pub retry_after_as_date: bool,
     /// `200` answers never end: the start of a page, then the same item
     /// over and over, until the client goes away.
     pub endless_body: bool,

@@ -182,6 +182,9 @@ fn authorized(
         Err((rate, retry_after)) => (responses::too_many_requests(rng, retry_after), rate),
     };
     rate.apply(response.headers_mut());
+    if response.status() == StatusCode::TOO_MANY_REQUESTS {
+        rate::conflicting_429(&shared.faults, response.headers_mut());
+    }
     response
 }
 

@@ -118,3 +118,28 @@ pub(super) fn peek(shared: &Shared, key: &str) -> RateHeaders {
     roll(budget, shared, now);
     headers_for(budget, shared, now)
 }
+
+/// What the faults make a 429's headers say: none remain and the window
+/// resets in a minute (`spent_on_429`); `retry-after` as an HTTP-date
+/// (`retry_after_as_date`).
+pub(super) fn conflicting_429(faults: &crate::Faults, headers: &mut HeaderMap) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if faults.spent_on_429 {
+        headers.insert("ratelimit-remaining", HeaderValue::from(0u64));
+        headers.insert("ratelimit-reset", HeaderValue::from(now + 60));
+    }
+    if faults.retry_after_as_date {
+        let wait = faults.retry_after_secs.max(1);
+        let at = i64::try_from(now + wait).unwrap_or(i64::MAX);
+        let date = chrono::DateTime::from_timestamp(at, 0)
+            .unwrap_or_default()
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        if let Ok(value) = HeaderValue::from_str(&date) {
+            headers.insert(axum::http::header::RETRY_AFTER, value);
+        }
+    }
+}
