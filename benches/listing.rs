@@ -39,6 +39,97 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(memory())?;
     runtime.block_on(decode(quick))?;
     runtime.block_on(changing())?;
+    runtime.block_on(paced())?;
+    runtime.block_on(hostile_body())?;
+    Ok(())
+}
+
+/// Section 5: a 100,000-item account (500 requests) against the
+/// sandbox's real limits with the minute window shortened to 6 s, the
+/// client paced to match: 429s received, wall time, and the rate floor of
+/// a fixed window that starts full, `floor((requests - 1) / 250) x 6 s`.
+async fn paced() -> Result<(), Box<dyn std::error::Error>> {
+    const ITEMS: usize = 100_000;
+    let window = Duration::from_secs(6);
+    println!(
+        "5. Listing 100,000 snapshots (500 requests) against 250 requests per 6 s window, paced (250 per 6 s), prefetch 8\n"
+    );
+    println!("| pacing | requests | 429 received | wall time | rate floor | vs floor |");
+    println!("|---|---|---|---|---|---|");
+    for pace in [true, false] {
+        let sandbox = Sandbox::builder()
+            .snapshots(ITEMS)
+            .rate_limits(RateLimits {
+                per_minute: 250,
+                minute: window,
+                ..RateLimits::default()
+            })
+            .start()
+            .await?;
+        let mut builder = Client::builder()
+            .token(sandbox.token().unwrap_or_default())
+            .base_url(sandbox.base_url());
+        builder = if pace {
+            builder.pace(250, window)
+        } else {
+            builder.pace(0, Duration::ZERO)
+        };
+        let client = builder.build()?;
+        let started = Instant::now();
+        let outcome = client.list_snapshots().collect_all().await;
+        let elapsed = started.elapsed();
+        let stats = sandbox.stats();
+        let ok = stats.status(200);
+        let floor = window * u32::try_from((ok.max(1) - 1) / 250).unwrap_or(0);
+        let vs = if floor.is_zero() {
+            "-".to_owned()
+        } else {
+            format!("{:.2}x", elapsed.as_secs_f64() / floor.as_secs_f64())
+        };
+        println!(
+            "| {} | {} | {} | {:.2} s{} | {:.0} s | {vs} |",
+            if pace { "250 per 6 s" } else { "off" },
+            stats.requests,
+            stats.status(429),
+            elapsed.as_secs_f64(),
+            if outcome.is_ok() { "" } else { " (failed)" },
+            floor.as_secs_f64(),
+        );
+    }
+    println!();
+    Ok(())
+}
+
+/// Section 6: peak RSS of a process listing from a server whose body never
+/// ends, with the default 8 MiB limit.
+async fn hostile_body() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "6. Peak resident memory while a hostile server streams an endless body (default limit 8 MiB)\n"
+    );
+    let sandbox = Sandbox::builder()
+        .snapshots(10)
+        .faults(Faults {
+            endless_body: true,
+            ..Faults::default()
+        })
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await?;
+    let exe = std::env::current_exe()?;
+    let output = tokio::process::Command::new(exe)
+        .env(CHILD_ENV, sandbox.base_url())
+        .output()
+        .await?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    match fields[..] {
+        [kind, _, rss] => {
+            let rss: f64 = rss.parse::<f64>().unwrap_or(0.0) / 1024.0;
+            println!("| outcome | peak RSS |\n|---|---|\n| {kind} error | {rss:.1} MiB |");
+        }
+        _ => println!("child failed: {}", text.trim()),
+    }
+    println!();
     Ok(())
 }
 
@@ -216,9 +307,11 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
             .start()
             .await?;
         let token = sandbox.token().unwrap_or_default().to_owned();
+        // The fake server is unlimited here; pacing would time the pacer.
         let client = Client::builder()
             .token(&token)
             .base_url(sandbox.base_url())
+            .pace(0, Duration::ZERO)
             .build()?;
         let http = reqwest::Client::new();
         let runs = match (quick, latency_ms) {
@@ -314,13 +407,25 @@ fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         let client = Client::builder()
             .token(digitalocean_sandbox::DEFAULT_TOKEN)
             .base_url(url)
+            .pace(0, Duration::ZERO)
             .build()?;
         let dedup = std::env::var(CHILD_DEDUP_ENV).map_or(true, |v| v != "off");
         let mut items = client.list_snapshots().dedup(dedup).items();
         let (mut count, mut gigabytes) = (0u64, 0f64);
-        while let Some(item) = items.try_next().await? {
-            count += 1;
-            gigabytes += item.size_gigabytes;
+        loop {
+            match items.try_next().await {
+                Ok(Some(item)) => {
+                    count += 1;
+                    gigabytes += item.size_gigabytes;
+                }
+                Ok(None) => break,
+                // A hostile server (section 6): the limit that broke.
+                Err(e) if e.is_body_limit() => {
+                    println!("{:?} 0 {}", e.kind(), peak_rss_kib().unwrap_or(0));
+                    std::process::exit(0);
+                }
+                Err(e) => return Err(e),
+            }
         }
         Ok::<_, digitalocean_snapshots::Error>((count, gigabytes))
     })?;

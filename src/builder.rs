@@ -18,6 +18,8 @@ pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default timeout of the connect phase.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default pace: DigitalOcean's 250 requests a minute per token.
+pub const DEFAULT_PACE: (u32, Duration) = (250, Duration::from_secs(60));
 /// The default limit on a success body, after decompression.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The default longest wait for the next piece of a body.
@@ -65,6 +67,7 @@ pub struct ClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     limits: BodyLimits,
+    pace: (u32, Duration),
     user_agent: Option<String>,
     root_certificates: Vec<Certificate>,
     allow_insecure_http: bool,
@@ -83,6 +86,7 @@ impl fmt::Debug for ClientBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("max_response_bytes", &self.limits.max_bytes)
             .field("read_idle_timeout", &self.limits.idle)
+            .field("pace", &self.pace)
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates.len())
             .field("allow_insecure_http", &self.allow_insecure_http)
@@ -111,6 +115,7 @@ impl ClientBuilder {
                 max_bytes: DEFAULT_MAX_RESPONSE_BYTES,
                 idle: DEFAULT_READ_IDLE_TIMEOUT,
             },
+            pace: DEFAULT_PACE,
             user_agent: None,
             root_certificates: Vec::new(),
             allow_insecure_http: false,
@@ -178,6 +183,16 @@ impl ClientBuilder {
     /// The timeout of the connect phase (TCP and TLS). Default: 10 s.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// At most `requests` requests in any window of `per`, across the
+    /// client's clones: a request that would go past it waits instead of
+    /// drawing a 429. Default 250 per minute, DigitalOcean's limit per
+    /// token; `pace(0, ...)` turns pacing off (a proxy that counts
+    /// differently, or a fake server with a shorter window).
+    pub fn pace(mut self, requests: u32, per: Duration) -> Self {
+        self.pace = (requests, per);
         self
     }
 
@@ -303,6 +318,7 @@ impl ClientBuilder {
             policy: self.retry_policy,
             budget: self.retry_budget,
             rate,
+            pace: self.pace,
             timer: self.timer,
         }))
     }

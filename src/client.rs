@@ -5,13 +5,13 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::builder::ClientBuilder;
 use crate::clock::Timer;
 use crate::error::Result;
 use crate::model::RateLimit;
-use crate::rate::RateState;
+use crate::rate::{Pacer, RateState};
 use crate::retry::{RetryBudget, RetryContext, RetryPolicy};
 use crate::transport::{Operation, Response, Transport};
 
@@ -44,6 +44,7 @@ struct Inner {
     policy: RetryPolicy,
     budget: RetryBudget,
     rate: Arc<RateState>,
+    pacer: Pacer,
     timer: Arc<dyn Timer>,
 }
 
@@ -56,6 +57,7 @@ pub(crate) struct ClientParts {
     pub(crate) policy: RetryPolicy,
     pub(crate) budget: u32,
     pub(crate) rate: Arc<RateState>,
+    pub(crate) pace: (u32, Duration),
     pub(crate) timer: Arc<dyn Timer>,
 }
 
@@ -100,6 +102,7 @@ impl Client {
                 policy: parts.policy,
                 budget: RetryBudget::new(parts.budget),
                 rate: parts.rate,
+                pacer: Pacer::new(parts.pace.0, parts.pace.1),
                 timer: parts.timer,
             }),
         }
@@ -200,6 +203,7 @@ impl Client {
             policy: call.policy.as_ref().unwrap_or(&self.inner.policy),
             budget: &self.inner.budget,
             rate: &self.inner.rate,
+            pacer: &self.inner.pacer,
             timer: self.inner.timer.as_ref(),
             deadline: call.deadline,
             operation: op.name,

@@ -10,12 +10,13 @@
 //! the retry loop honours; it does not stop every other request until the
 //! hour ends.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::clock;
+use crate::clock::{self, Timer};
 use crate::model::RateLimit;
 
 /// One report and when its response arrived.
@@ -78,6 +79,79 @@ impl RateState {
     }
 }
 
+/// Paces requests so that no window of `per` holds more than `limit`
+/// of them (DigitalOcean: 250 a minute per token), shared by a client's
+/// clones: a request that would break it waits for the oldest to age out,
+/// instead of being refused with a 429.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    limit: usize,
+    per: Duration,
+    sent: Mutex<VecDeque<Instant>>,
+}
+
+impl Pacer {
+    pub(crate) fn new(limit: u32, per: Duration) -> Self {
+        Self {
+            limit: usize::try_from(limit).unwrap_or(usize::MAX),
+            // The server counts when a request arrives, the client when it
+            // leaves: a margin of 2% (and 20 ms) keeps the two windows
+            // from overlapping when the first request was slower than a
+            // later one.
+            per: per + per / 50 + Duration::from_millis(20),
+            sent: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    /// Takes a slot now, or says how long until one frees.
+    fn try_take(&self, now: Instant) -> Result<(), Duration> {
+        if self.limit == 0 {
+            return Ok(());
+        }
+        let mut sent = match self.sent.lock() {
+            Ok(sent) => sent,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        while sent
+            .front()
+            .is_some_and(|oldest| now.saturating_duration_since(*oldest) >= self.per)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < self.limit {
+            sent.push_back(now);
+            return Ok(());
+        }
+        let oldest = sent.front().copied().unwrap_or(now);
+        Err((oldest + self.per).saturating_duration_since(now))
+    }
+
+    /// Waits (on `timer`) until a request may go. `None` when it would
+    /// wait past `deadline`.
+    pub(crate) async fn acquire(
+        &self,
+        timer: &dyn Timer,
+        deadline: Option<Instant>,
+    ) -> Option<Duration> {
+        let mut waited = Duration::ZERO;
+        loop {
+            let now = timer.now();
+            match self.try_take(now) {
+                Ok(()) => return Some(waited),
+                Err(wait) => {
+                    if deadline.is_some_and(|d| now + wait >= d) {
+                        return None;
+                    }
+                    // Never a busy loop, whatever the timer says.
+                    let wait = wait.max(Duration::from_millis(1));
+                    timer.sleep(wait).await;
+                    waited += wait;
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +190,22 @@ mod tests {
         state.record(rate(0, reset), t0 + Duration::from_millis(20), false);
         assert_eq!(state.get().map(|r| r.remaining), Some(0));
         assert_eq!(state.wait(now), None, "retry-after bounds a 429's wait");
+    }
+
+    #[test]
+    fn the_pacer_holds_a_window_to_its_limit() {
+        let pacer = Pacer::new(3, Duration::from_secs(5));
+        let t0 = Instant::now();
+        for i in 0..3 {
+            assert_eq!(pacer.try_take(t0 + Duration::from_millis(i)), Ok(()));
+        }
+        // 5 s, a 2% margin and 20 ms, less the second already gone.
+        let wait = pacer.try_take(t0 + Duration::from_secs(1));
+        assert_eq!(
+            wait,
+            Err(Duration::from_millis(4_120)),
+            "until the oldest ages out"
+        );
+        assert_eq!(pacer.try_take(t0 + Duration::from_millis(5_120)), Ok(()));
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::{self, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::rate::RateState;
+use crate::rate::{Pacer, RateState};
 
 /// How a client retries a failed request.
 ///
@@ -242,6 +242,7 @@ pub(crate) struct RetryContext<'a> {
     pub(crate) policy: &'a RetryPolicy,
     pub(crate) budget: &'a RetryBudget,
     pub(crate) rate: &'a RateState,
+    pub(crate) pacer: &'a Pacer,
     pub(crate) timer: &'a dyn Timer,
     /// The earliest of the call's and the walk's deadlines.
     pub(crate) deadline: Option<Instant>,
@@ -265,6 +266,12 @@ impl RetryContext<'_> {
         let mut last_cost = 0u32;
         loop {
             self.wait_for_rate_limit(deadline, attempts).await?;
+            if self.pacer.acquire(self.timer, deadline).await.is_none() {
+                return Err(Error::deadline(self.timer.now() - started)
+                    .with_operation(self.operation)
+                    .with_attempts(attempts)
+                    .with_note("the per-minute pace would pass the deadline"));
+            }
             attempts += 1;
             let outcome =
                 match deadline {

@@ -72,6 +72,7 @@ impl Canned {
             .base_url(format!("http://{addr}"))
             .retry_policy(RetryPolicy::none())
             .max_response_bytes(32 * 1024 * 1024)
+            .pace(0, std::time::Duration::ZERO)
             .build()
             .unwrap();
         Self {

@@ -141,3 +141,45 @@ fn client_with_limit(sandbox: &Sandbox, bytes: usize) -> Client {
         .build()
         .expect("client")
 }
+
+/// Issue 15: a large walk against the real limits (here a minute window
+/// shortened to 2 s) receives no 429 at all: the client paces itself.
+#[tokio::test]
+async fn a_paced_walk_draws_no_429() {
+    let limits = RateLimits {
+        per_minute: 40,
+        minute: Duration::from_secs(2),
+        ..RateLimits::default()
+    };
+    let sandbox = Sandbox::builder()
+        .snapshots(20_000)
+        .rate_limits(limits)
+        .start()
+        .await
+        .expect("sandbox");
+    let paced = client(&sandbox)
+        .pace(40, Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    let items = paced.list_snapshots().collect_all().await.expect("all");
+    assert_eq!(items.len(), 20_000);
+    let stats = sandbox.stats();
+    assert_eq!((stats.requests, stats.status(429)), (100, 0), "{stats:?}");
+    // 100 requests at 40 per 2 s: the last 20 wait for the second window
+    // after next.
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Unpaced, the same walk meets the limit.
+    sandbox.reset_stats();
+    let unpaced = client(&sandbox)
+        .pace(0, Duration::ZERO)
+        .build()
+        .expect("client");
+    let _ = unpaced.list_snapshots().collect_all().await;
+    assert!(sandbox.stats().status(429) > 0, "{:?}", sandbox.stats());
+}
