@@ -259,3 +259,23 @@ async fn broken_json_and_bad_dates_are_decode_errors() {
         "snapshots[0].created_at"
     );
 }
+
+/// Names and regions a terminal or spreadsheet would act on arrive
+/// exactly as the server sent them: the SDK never alters data (the report
+/// escapes them when it prints; see its tests).
+#[tokio::test]
+async fn hostile_names_decode_exactly() {
+    let sandbox = digitalocean_sandbox::Sandbox::builder()
+        .snapshots(20)
+        .hostile_names(true)
+        .start()
+        .await
+        .expect("sandbox");
+    let client = common::sandbox_client(&sandbox);
+    let items = client.list_snapshots().collect_all().await.expect("all");
+    let names: Vec<&str> = items.iter().map(|s| s.name.as_str()).collect();
+    assert!(names.contains(&"invoice\u{202e}fdp.exe"), "{names:?}");
+    assert!(names.contains(&"db\rforged: 0 snapshots, 0.00 GB billable"));
+    assert!(names.iter().any(|n| n.starts_with('=')));
+    assert!(items[0].regions.iter().any(|r| r.contains('\u{1b}')));
+}

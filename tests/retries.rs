@@ -584,6 +584,8 @@ async fn a_one_second_429_that_says_the_hour_is_spent_costs_one_second() {
             every_kth_429: Some(5),
             retry_after_secs: 1,
             spent_on_429: true,
+            // Answers to prefetched pages come back in any order.
+            jitter: Duration::from_millis(5),
             ..Faults::default()
         })
         .start()

@@ -29,6 +29,18 @@ const TAGS: &[&str] = &[
 const DROPLET_ROLES: &[&str] = &["web", "db", "worker", "cache", "lb", "build", "vpn"];
 const MIN_DISK_SIZES: &[u64] = &[10, 25, 50, 60, 80, 100, 160, 320];
 
+/// Names a terminal or a spreadsheet would act on.
+const HOSTILE_NAMES: &[&str] = &[
+    "web\u{1b}[2J\u{1b}[Hcleared",
+    "db\rforged: 0 snapshots, 0.00 GB billable",
+    "nul\u{0}byte",
+    "invoice\u{202e}fdp.exe",
+    "line\u{2028}separator",
+    "=HYPERLINK(\"http://example.com\",\"x\")",
+    "+cmd|' /C calc'!A0",
+    "tab\tinside",
+];
+
 /// 2019-01-01T00:00:00Z and 2026-11-01T00:00:00Z: the span `created_at`
 /// values are drawn from (fixed, so data does not depend on today).
 const EPOCH_START: i64 = 1_546_300_800;
@@ -73,6 +85,7 @@ pub(crate) struct DataConfig {
     pub(crate) unknown_values: f64,
     pub(crate) extra_fields: bool,
     pub(crate) look_alike_ids: bool,
+    pub(crate) hostile_names: bool,
 }
 
 /// The whole dataset.
@@ -159,6 +172,9 @@ impl Dataset {
         if dataset.config.look_alike_ids {
             dataset.make_look_alikes();
         }
+        if dataset.config.hostile_names {
+            dataset.make_hostile_names();
+        }
         dataset
     }
 
@@ -200,6 +216,17 @@ impl Dataset {
             Position::Tail => last,
             Position::Middle => last / 2,
             Position::Random => self.rng.random_range(0..=last),
+        }
+    }
+
+    /// Renames the first snapshots (and their regions) with what a
+    /// terminal or a spreadsheet would act on.
+    fn make_hostile_names(&mut self) {
+        for (item, name) in self.snapshots.iter_mut().zip(HOSTILE_NAMES) {
+            let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
+            value["name"] = Value::String((*name).to_owned());
+            value["regions"] = json!(["nyc1\u{1b}[31m", "\u{202e}3cyn"]);
+            *item = render(&value);
         }
     }
 

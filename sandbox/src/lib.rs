@@ -106,6 +106,7 @@ pub struct SandboxBuilder {
     unknown_values: f64,
     extra_fields: bool,
     look_alike_ids: bool,
+    hostile_names: bool,
     addr: SocketAddr,
 }
 
@@ -121,6 +122,7 @@ impl Default for SandboxBuilder {
             unknown_values: 0.0,
             extra_fields: false,
             look_alike_ids: false,
+            hostile_names: false,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
@@ -195,6 +197,14 @@ impl SandboxBuilder {
         self
     }
 
+    /// Gives the first account snapshots names and regions a terminal or a
+    /// spreadsheet would act on: ESC sequences, CR, NUL, a right-to-left
+    /// override, a line separator, a leading `=`, a forged summary line.
+    pub fn hostile_names(mut self, on: bool) -> Self {
+        self.hostile_names = on;
+        self
+    }
+
     /// The address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -216,6 +226,7 @@ impl SandboxBuilder {
             unknown_values: self.unknown_values,
             extra_fields: self.extra_fields,
             look_alike_ids: self.look_alike_ids,
+            hostile_names: self.hostile_names,
         });
         let holes = self.faults.holes.clone();
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
