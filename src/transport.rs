@@ -219,11 +219,8 @@ impl Transport {
         page: Option<NonZeroU64>,
         per_page: Option<NonZeroU64>,
     ) -> Result<Response<DropletSnapshot>> {
-        let started = Instant::now();
         let call = self.raw.droplets_list_snapshots(droplet_id, page, per_page);
-        let result = self.bounded(op, call).await;
-        log_outcome(op, started, &result);
-        let (body, rate) = result?;
+        let (body, rate) = self.bounded(op, call).await?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
     }
 
@@ -235,21 +232,20 @@ impl Transport {
         per_page: Option<NonZeroU64>,
         resource_type: Option<&ResourceType>,
     ) -> Result<Response<Snapshot>> {
-        let started = Instant::now();
         let call = self.raw.snapshots_list(page, per_page, resource_type);
-        let result = self.bounded(op, call).await;
-        log_outcome(op, started, &result);
-        let (body, rate) = result?;
+        let (body, rate) = self.bounded(op, call).await?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
     }
 
-    /// Runs one generated call with this transport's body limits, and
-    /// reports a broken limit before anything progenitor made of it.
+    /// Runs one generated call with this transport's body limits, reports
+    /// a broken limit before anything progenitor made of it, records the
+    /// answer's rate limit and logs the outcome.
     async fn bounded<T: DeserializeOwned>(
         &self,
         op: &Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     ) -> Result<(T, Option<RateLimit>)> {
+        let started = Instant::now();
         let state = CallState {
             limits: self.limits,
             timer: Arc::clone(&self.timer),
@@ -275,6 +271,7 @@ impl Transport {
             let at = arrived.unwrap_or_else(|| self.timer.now());
             self.rate.record(rate, at, success);
         }
+        log_outcome(op, started, &outcome);
         outcome
     }
 

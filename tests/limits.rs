@@ -124,22 +124,18 @@ async fn a_zip_bomb_is_an_error_not_an_out_of_memory() {
 async fn a_page_just_under_the_limit_decodes() {
     let sandbox = start(Faults::default()).await;
     // 300 items in pages of 200: the first page is about 50 KB.
-    let client = client(&sandbox)
+    let roomy = client(&sandbox)
         .max_response_bytes(64 * 1024)
         .build()
         .expect("client");
-    let items = client.list_snapshots().collect_all().await.expect("all");
+    let items = roomy.list_snapshots().collect_all().await.expect("all");
     assert_eq!(items.len(), 300);
-    let small = client_with_limit(&sandbox, 1024);
+    let small = client(&sandbox)
+        .max_response_bytes(1024)
+        .build()
+        .expect("client");
     let error = small.list_snapshots().send().await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::ResponseTooLarge, "{error}");
-}
-
-fn client_with_limit(sandbox: &Sandbox, bytes: usize) -> Client {
-    client(sandbox)
-        .max_response_bytes(bytes)
-        .build()
-        .expect("client")
 }
 
 /// Issue 15: a large walk against the real limits (here a minute window

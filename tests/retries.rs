@@ -62,6 +62,19 @@ fn client(base_url: &str, policy: RetryPolicy) -> (Client, RecordingTimer) {
     (client, timer)
 }
 
+/// A client for a sandbox (its token), with `policy` and a recording timer.
+fn sandbox_client(sandbox: &Sandbox, policy: RetryPolicy) -> (Client, RecordingTimer) {
+    let timer = RecordingTimer::default();
+    let client = Client::builder()
+        .token(sandbox.token().expect("a sandbox with a token"))
+        .base_url(sandbox.base_url())
+        .retry_policy(policy)
+        .timer(timer.clone())
+        .build()
+        .unwrap();
+    (client, timer)
+}
+
 const EMPTY_PAGE: &str = r#"{"snapshots":[],"links":{},"meta":{"total":0}}"#;
 
 /// A server that fails `failures` times (0: always) with `status` (and
@@ -591,14 +604,7 @@ async fn a_one_second_429_that_says_the_hour_is_spent_costs_one_second() {
         .start()
         .await
         .expect("sandbox");
-    let timer = RecordingTimer::default();
-    let client = Client::builder()
-        .token(sandbox.token().expect("a token"))
-        .base_url(sandbox.base_url())
-        .retry_policy(exact())
-        .timer(timer.clone())
-        .build()
-        .unwrap();
+    let (client, timer) = sandbox_client(&sandbox, exact());
     for concurrency in [1, 8] {
         let items = client
             .list_snapshots()
@@ -630,14 +636,7 @@ async fn a_retry_after_date_is_waited_for() {
         .start()
         .await
         .expect("sandbox");
-    let timer = RecordingTimer::default();
-    let client = Client::builder()
-        .token(sandbox.token().expect("a token"))
-        .base_url(sandbox.base_url())
-        .retry_policy(exact().max_attempts(2))
-        .timer(timer.clone())
-        .build()
-        .unwrap();
+    let (client, timer) = sandbox_client(&sandbox, exact().max_attempts(2));
     let error = client.list_snapshots().send().await.unwrap_err();
     assert!(error.is_rate_limited(), "{error}");
     // The date is read (the test clock has moved on by the first wait, so

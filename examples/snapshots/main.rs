@@ -92,38 +92,44 @@ enum Format {
     Csv,
 }
 
-fn parse_deadline(value: &str) -> Result<std::time::Duration, String> {
+/// A number and a unit (`10m`, `90d`) as seconds, from `units` (unit,
+/// seconds in it); `example` shows the form in the error.
+fn parse_span(value: &str, units: &[(&str, u64)], example: &str) -> Result<u64, String> {
     let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
     let n: u64 = number
         .parse()
-        .map_err(|_| format!("`{value}`: expected a number and a unit, e.g. 10m"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        _ => return Err(format!("`{value}`: the unit must be s, m or h")),
+        .map_err(|_| format!("`{value}`: expected a number and a unit, e.g. {example}"))?;
+    let Some((_, seconds)) = units.iter().find(|(name, _)| *name == unit) else {
+        let names: Vec<&str> = units.iter().map(|(name, _)| *name).collect();
+        return Err(format!(
+            "`{value}`: the unit must be one of {}",
+            names.join(", ")
+        ));
     };
-    n.checked_mul(seconds)
-        .filter(|s| *s > 0)
-        .map(std::time::Duration::from_secs)
+    n.checked_mul(*seconds)
         .ok_or_else(|| format!("`{value}` is out of range"))
 }
 
+fn parse_deadline(value: &str) -> Result<std::time::Duration, String> {
+    let seconds = parse_span(value, &[("s", 1), ("m", 60), ("h", 3_600)], "10m")?;
+    if seconds == 0 {
+        return Err(format!("`{value}`: a deadline must be longer than zero"));
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
 fn parse_age(value: &str) -> Result<Duration, String> {
-    let (number, unit) = value.split_at(value.trim_end_matches(char::is_alphabetic).len());
-    let n: i64 = number
-        .parse()
-        .map_err(|_| format!("`{value}`: expected a number and a unit, e.g. 90d"))?;
-    let hours = match unit {
-        "h" => 1,
-        "d" => 24,
-        "w" => 24 * 7,
-        "y" => 24 * 365,
-        _ => return Err(format!("`{value}`: the unit must be h, d, w or y")),
-    };
-    n.checked_mul(hours)
-        .filter(|h| *h >= 0)
-        .map(Duration::hours)
+    const HOUR: u64 = 3_600;
+    let units = [
+        ("h", HOUR),
+        ("d", 24 * HOUR),
+        ("w", 7 * 24 * HOUR),
+        ("y", 365 * 24 * HOUR),
+    ];
+    let seconds = parse_span(value, &units, "90d")?;
+    i64::try_from(seconds)
+        .ok()
+        .and_then(Duration::try_seconds)
         .ok_or_else(|| format!("`{value}` is out of range"))
 }
 
@@ -341,4 +347,22 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
         summary: pages.summary(),
         incomplete,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_deadlines_read_a_number_and_a_unit() {
+        assert_eq!(parse_age("90d"), Ok(Duration::days(90)));
+        assert_eq!(parse_age("36h"), Ok(Duration::hours(36)));
+        assert!(parse_age("-5d").is_err() && parse_age("5x").is_err());
+        assert!(parse_age("99999999999999999y").is_err());
+        assert_eq!(
+            parse_deadline("10m"),
+            Ok(std::time::Duration::from_secs(600))
+        );
+        assert!(parse_deadline("0s").is_err() && parse_deadline("m").is_err());
+    }
 }
