@@ -12,6 +12,7 @@ pub const REPLACEMENTS: &[(&str, &str)] = &[
     ("snapshot", "crate::model::Snapshot"),
     ("snapshot_type", "crate::model::SnapshotType"),
     ("resource_type", "crate::model::ResourceType"),
+    ("page_links", "crate::model::PageLinks"),
 ];
 
 /// Generates the client's source from the fragment's YAML text. Errors

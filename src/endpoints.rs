@@ -45,7 +45,7 @@ pub(crate) mod sealed {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     pub enum ItemId<'a> {
         /// An integer id (the droplet listing).
-        Integer(u64),
+        Integer(i64),
         /// A string id, compared exactly (the account listing).
         Text(&'a str),
     }
@@ -113,7 +113,7 @@ impl sealed::Fetch for DropletSnapshotsEndpoint {
                 transport.droplet_snapshots(op, id, page, per_page)
             })
             .await?;
-        Ok(page_of(response, request))
+        page_of(response, request, op.name)
     }
 
     fn id(item: &DropletSnapshot) -> ItemId<'_> {
@@ -137,7 +137,7 @@ impl sealed::Fetch for SnapshotsEndpoint {
                 transport.snapshots(op, page, per_page, resource_type)
             })
             .await?;
-        Ok(page_of(response, request))
+        page_of(response, request, op.name)
     }
 
     fn id(item: &Snapshot) -> ItemId<'_> {
@@ -145,15 +145,31 @@ impl sealed::Fetch for SnapshotsEndpoint {
     }
 }
 
-fn page_of<T>((body, rate_limit): Response<T>, request: &PageRequest) -> Page<T> {
-    Page {
+/// A page in crate types. `meta.total` is a signed integer in
+/// DigitalOcean's description, so a negative one decodes; as a count it
+/// makes no sense, and the page is refused here, as a listing that does
+/// not add up (never a decode error, never a short listing).
+fn page_of<T>(
+    (body, rate_limit): Response<T>,
+    request: &PageRequest,
+    operation: &'static str,
+) -> Result<Page<T>> {
+    let page = request.page.unwrap_or(1);
+    let total = u64::try_from(body.total).map_err(|_| {
+        Error::inconsistent(format!(
+            "page {page} says the listing holds {} items (meta.total): a count cannot be negative",
+            body.total
+        ))
+        .with_operation(operation)
+    })?;
+    Ok(Page {
         items: body.items,
-        total: body.total,
-        page: request.page.unwrap_or(1),
+        total,
+        page,
         per_page: request.per_page.unwrap_or(DEFAULT_PER_PAGE),
         links: body.links,
         rate_limit,
-    }
+    })
 }
 
 impl Client {

@@ -182,16 +182,19 @@ open_enum! {
 #[non_exhaustive]
 pub struct DropletSnapshot {
     /// The identifier of the snapshot or backup (an integer on this endpoint;
-    /// the account listing gives the same snapshot a string id).
-    pub id: u64,
+    /// the account listing gives the same snapshot a string id). Signed
+    /// 64-bit, as DigitalOcean's description gives it no bound.
+    pub id: i64,
     /// A human-readable name.
     pub name: String,
     /// When the snapshot was created.
     pub created_at: DateTime<Utc>,
     /// Slugs of the regions the snapshot is available in; may be empty.
     pub regions: Vec<String>,
-    /// The minimum disk size in GB needed to use the snapshot.
-    pub min_disk_size: u64,
+    /// The minimum disk size in GB needed to use the snapshot. Signed, as
+    /// DigitalOcean's description gives it no bound (the API sends
+    /// non-negative sizes; this crate does not refuse a page that does not).
+    pub min_disk_size: i64,
     /// The billable size in gigabytes, with full precision.
     pub size_gigabytes: f64,
     /// Snapshot or backup (the `type` field on the wire).
@@ -217,8 +220,9 @@ pub struct Snapshot {
     pub resource_id: String,
     /// Whether the snapshot was taken from a droplet or a volume.
     pub resource_type: ResourceType,
-    /// The minimum disk size in GB needed to use the snapshot.
-    pub min_disk_size: u64,
+    /// The minimum disk size in GB needed to use the snapshot (signed: see
+    /// [`DropletSnapshot::min_disk_size`]).
+    pub min_disk_size: i64,
     /// The billable size in gigabytes, with full precision.
     pub size_gigabytes: f64,
     /// The snapshot's tags. `None` when the server sends `null` (a real
@@ -228,11 +232,17 @@ pub struct Snapshot {
     pub tags: Option<Vec<String>>,
 }
 
-/// Links to neighbouring pages, as the server sent them.
+/// Links to neighbouring pages, as the server sent them (the `links`
+/// object of a page).
 ///
 /// They are hints: the pagination of this crate builds every request from
 /// the client's own base URL, path and parameters and never follows them.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// On the wire the links sit under `links.pages`, which DigitalOcean's
+/// description allows to be anything (`anyOf` forward links, backward
+/// links, or any value): whatever `pages` holds decodes, and a link that
+/// is not a string is left out.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PageLinks {
     /// The first page.
@@ -243,6 +253,58 @@ pub struct PageLinks {
     pub next: Option<String>,
     /// The last page; absent on the last page.
     pub last: Option<String>,
+}
+
+impl PageLinks {
+    fn links(&self) -> [(&'static str, &Option<String>); 4] {
+        [
+            ("first", &self.first),
+            ("prev", &self.prev),
+            ("next", &self.next),
+            ("last", &self.last),
+        ]
+    }
+}
+
+/// `{"pages": {"first": ..., ...}}`, or `{}` when there is no link.
+impl Serialize for PageLinks {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let pages: serde_json::Map<String, serde_json::Value> = self
+            .links()
+            .into_iter()
+            .filter_map(|(name, link)| Some((name.to_owned(), link.clone()?.into())))
+            .collect();
+        let mut map = serializer.serialize_map(None)?;
+        if !pages.is_empty() {
+            map.serialize_entry("pages", &pages)?;
+        }
+        map.end()
+    }
+}
+
+/// Any `links` object: `pages` may hold anything (see the type's docs).
+impl<'de> Deserialize<'de> for PageLinks {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            #[serde(default)]
+            pages: serde_json::Value,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        let link = |name: &str| {
+            wire.pages
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        Ok(Self {
+            first: link("first"),
+            prev: link("prev"),
+            next: link("next"),
+            last: link("last"),
+        })
+    }
 }
 
 /// The rate-limit state the server reported with a response.

@@ -52,8 +52,9 @@ pub(crate) struct Operation {
 #[derive(Debug)]
 pub(crate) struct PageBody<T> {
     pub(crate) items: Vec<T>,
-    /// `meta.total`.
-    pub(crate) total: u64,
+    /// `meta.total`, as the server sent it (signed, as upstream allows;
+    /// checked when the page is made).
+    pub(crate) total: i64,
     pub(crate) links: PageLinks,
 }
 
@@ -359,17 +360,11 @@ fn log_outcome<T>(op: &Operation, started: Instant, result: &Result<T>) {
     }
 }
 
-fn page_body<T>(items: Vec<T>, meta: types::Meta, links: Option<types::PageLinks>) -> PageBody<T> {
-    let pages = links.and_then(|l| l.pages).unwrap_or_default();
+fn page_body<T>(items: Vec<T>, meta: types::Meta, links: Option<PageLinks>) -> PageBody<T> {
     PageBody {
         items,
         total: meta.total,
-        links: PageLinks {
-            first: pages.first,
-            prev: pages.prev,
-            next: pages.next,
-            last: pages.last,
-        },
+        links: links.unwrap_or_default(),
     }
 }
 

@@ -244,11 +244,17 @@ async fn broken_json_and_bad_dates_are_decode_errors() {
         "not json",
         r#"{"snapshots": [ {"id": "1""#,
         r#"{"meta":{"total":1}} trailing"#,
-        r#"{"meta":{"total":-1}}"#,
+        r#"{"meta":{"total":1.5}}"#,
     ] {
         let error = snapshots_page(body.to_owned()).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::Decode, "{body:?}: {error}");
     }
+    // Upstream allows a negative total: not a decode error, a listing that
+    // does not add up.
+    let error = snapshots_page(r#"{"meta":{"total":-1}}"#.to_owned())
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
     let mut item = snapshot_item();
     item["created_at"] = json!("yesterday");
     let error = snapshots_page(snapshots_body(vec![item]))

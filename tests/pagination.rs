@@ -88,7 +88,7 @@ async fn droplet_listing_walks_every_snapshot_and_backup() {
         .collect_all()
         .await
         .unwrap();
-    let got: Vec<u64> = items.iter().map(|s| s.id).collect();
+    let got: Vec<u64> = items.iter().map(|s| s.id.try_into().unwrap()).collect();
     assert_eq!(Some(got), sandbox.droplet_snapshot_ids(3164444));
     assert_eq!(items.len(), 201);
     assert_eq!(sandbox.stats().requests, 2);

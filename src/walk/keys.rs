@@ -13,8 +13,9 @@ use crate::endpoints::ItemId;
 /// An item's identity, as kept in the set of ids a walk has seen.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) enum ItemKey {
-    /// An integer id, or a string holding the canonical decimal form of one.
-    Number(u64),
+    /// An integer id, or a string holding the canonical decimal form of a
+    /// non-negative one.
+    Number(i64),
     /// A canonical lowercase hyphenated UUID: its bits, as two halves (so
     /// the key is 8-byte aligned and small).
     Uuid(u64, u64),
@@ -44,8 +45,8 @@ impl ItemKey {
 }
 
 /// The number a string is the canonical decimal form of: ASCII digits, no
-/// sign, no leading zero (but `"0"` itself), within `u64`.
-fn canonical_number(text: &str) -> Option<u64> {
+/// sign, no leading zero (but `"0"` itself), within `i64`.
+fn canonical_number(text: &str) -> Option<i64> {
     let bytes = text.as_bytes();
     let canonical = !bytes.is_empty()
         && bytes.iter().all(u8::is_ascii_digit)
@@ -104,6 +105,7 @@ mod tests {
             "123 ",
             "１２３",
             "18446744073709551616",
+            "9223372036854775808",
             uuid,
             "FBE805E8-866B-11E6-96BF-000F53315A41",
             "fbe805e8866b11e696bf000f53315a41",

@@ -156,7 +156,7 @@ impl sealed::Fetch for ModelEndpoint {
     }
 
     fn id(item: &Item) -> ItemId<'_> {
-        ItemId::Integer(item.id)
+        ItemId::Integer(i64::try_from(item.id).unwrap_or(i64::MAX))
     }
 }
 
