@@ -24,7 +24,9 @@ pub fn generate(yaml: &str) -> Result<String, String> {
     let spec = for_progenitor(spec);
 
     let mut settings = progenitor::GenerationSettings::default();
-    settings.with_interface(progenitor::InterfaceStyle::Positional);
+    // Builder calls: a new optional parameter upstream is a new setter, and
+    // the transport's calls keep compiling.
+    settings.with_interface(progenitor::InterfaceStyle::Builder);
     // The hand-written transport implements `progenitor_client::ClientHooks`
     // for the generated `Client` (src/transport.rs); a missing impl is one
     // clear compile error, and no path into the crate is written here.

@@ -188,6 +188,7 @@ pub struct DropletSnapshot {
     /// A human-readable name.
     pub name: String,
     /// When the snapshot was created.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// Slugs of the regions the snapshot is available in; may be empty.
     pub regions: Vec<String>,
@@ -213,6 +214,7 @@ pub struct Snapshot {
     /// A human-readable name.
     pub name: String,
     /// When the snapshot was created.
+    #[serde(serialize_with = "rfc3339::serialize")]
     pub created_at: DateTime<Utc>,
     /// Slugs of the regions the snapshot is available in; may be empty.
     pub regions: Vec<String>,
@@ -230,6 +232,41 @@ pub struct Snapshot {
     /// without the `tag:read` scope.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+}
+
+/// Writing instants as RFC 3339, the format of `created_at`.
+mod rfc3339 {
+    use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    /// UTC (`...Z`) as usual. An instant that DigitalOcean may send with an
+    /// offset (`0000-01-01T00:00:00+01:00`) can fall outside the four-digit
+    /// years in UTC, where RFC 3339 cannot write it: it is then written
+    /// with the offset that brings it back (the same instant), so what
+    /// decodes serializes to a valid `date-time` again.
+    pub(super) fn serialize<S: Serializer>(
+        time: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let year = time.year();
+        if (0..=9999).contains(&year) {
+            return serializer.collect_str(&time.to_rfc3339_opts(SecondsFormat::AutoSi, true));
+        }
+        let limit = 23 * 3600 + 59 * 60;
+        let offset = if year < 0 {
+            FixedOffset::east_opt(limit)
+        } else {
+            FixedOffset::west_opt(limit)
+        };
+        let text = match offset.map(|o| time.with_timezone(&o)) {
+            Some(local) if (0..=9999).contains(&local.year()) => {
+                local.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+            }
+            // Further out than any offset reaches: no RFC 3339 form.
+            _ => time.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        };
+        serializer.collect_str(&text)
+    }
 }
 
 /// Links to neighbouring pages, as the server sent them (the `links`

@@ -220,8 +220,16 @@ impl Transport {
         page: Option<NonZeroU64>,
         per_page: Option<NonZeroU64>,
     ) -> Result<Response<DropletSnapshot>> {
-        let call = self.raw.droplets_list_snapshots(droplet_id, page, per_page);
-        let (body, rate) = self.bounded(op, call).await?;
+        // Progenitor's builder interface: a parameter upstream adds later
+        // is one more optional setter, and this call still compiles.
+        let mut call = self.raw.droplets_list_snapshots().droplet_id(droplet_id);
+        if let Some(page) = page {
+            call = call.page(page);
+        }
+        if let Some(per_page) = per_page {
+            call = call.per_page(per_page);
+        }
+        let (body, rate) = self.bounded(op, call.send()).await?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
     }
 
@@ -233,8 +241,17 @@ impl Transport {
         per_page: Option<NonZeroU64>,
         resource_type: Option<&ResourceType>,
     ) -> Result<Response<Snapshot>> {
-        let call = self.raw.snapshots_list(page, per_page, resource_type);
-        let (body, rate) = self.bounded(op, call).await?;
+        let mut call = self.raw.snapshots_list();
+        if let Some(page) = page {
+            call = call.page(page);
+        }
+        if let Some(per_page) = per_page {
+            call = call.per_page(per_page);
+        }
+        if let Some(resource_type) = resource_type {
+            call = call.resource_type(resource_type.clone());
+        }
+        let (body, rate) = self.bounded(op, call.send()).await?;
         Ok((page_body(body.snapshots, body.meta, body.links), rate))
     }
 

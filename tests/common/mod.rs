@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod canned;
+
 use digitalocean_snapshots::{Client, RetryPolicy};
 use httpmock::MockServer;
 

@@ -89,3 +89,4 @@ mod facts;
 mod regeneration;
 mod sandbox;
 mod schemas;
+mod upstream;

@@ -21,7 +21,8 @@ struct Args {
     /// copy.
     #[arg(long, value_name = "DIR")]
     upstream: Option<PathBuf>,
-    /// The workspace root (default: found from this crate's location).
+    /// The workspace root (default: the nearest directory, from the
+    /// current one up, holding openapi/overlay.yaml).
     #[arg(long, value_name = "DIR")]
     project: Option<PathBuf>,
     #[command(subcommand)]
@@ -43,10 +44,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let project = args
-        .project
-        .clone()
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
+    let Some(project) = args.project.clone().or_else(find_project) else {
+        eprintln!(
+            "openapi-sync: no openapi/overlay.yaml in this directory or above; run it inside \
+             the workspace or give --project"
+        );
+        return ExitCode::from(2);
+    };
     match run(&args, &project) {
         Ok(code) => code,
         Err(e) => {
@@ -54,6 +58,15 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The workspace root: the nearest directory, from the current one up,
+/// that holds the overlay (`cargo run` keeps the caller's directory).
+fn find_project() -> Option<PathBuf> {
+    let here = std::env::current_dir().ok()?;
+    here.ancestors()
+        .find(|dir| dir.join(openapi_sync::paths::OVERLAY).is_file())
+        .map(Path::to_path_buf)
 }
 
 fn run(args: &Args, project: &Path) -> Result<ExitCode, openapi_sync::Error> {
