@@ -15,17 +15,7 @@ use serde_json::{Value, json};
 fn item() -> impl Strategy<Value = Value> {
     let id = prop_oneof![
         any::<u64>().prop_map(|n| n.to_string()),
-        any::<u128>().prop_map(|n| {
-            let h = format!("{n:032x}");
-            format!(
-                "{}-{}-{}-{}-{}",
-                &h[..8],
-                &h[8..12],
-                &h[12..16],
-                &h[16..20],
-                &h[20..]
-            )
-        }),
+        any::<u128>().prop_map(common::uuid),
     ];
     let created = (946_684_800i64..4_102_444_800).prop_map(|secs| {
         chrono::DateTime::from_timestamp(secs, 0)

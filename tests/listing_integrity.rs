@@ -203,6 +203,65 @@ async fn a_total_that_halves_after_page_two_is_not_a_short_list() {
     assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
 }
 
+/// Upstream gives `meta.total` no bound: a negative one decodes, and the
+/// walk refuses it as a listing that does not add up.
+#[tokio::test]
+async fn a_negative_total_mid_walk_is_an_inconsistency_not_a_short_list() {
+    let (_sandbox, client) = start(
+        100,
+        Faults {
+            total: TotalReport::NegativeAfterPage(2),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let walk = walk(client.list_snapshots().per_page(10)).await;
+    let error = walk.end.expect_err("a negative count");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+    assert!(error.to_string().contains("meta.total"), "{error}");
+    assert!(error.walk_summary().is_some(), "{error:?}");
+    assert!(
+        walk.ids.len() <= 20,
+        "{} items past the bad page",
+        walk.ids.len()
+    );
+
+    let (_sandbox, client) = start(
+        5,
+        Faults {
+            total: TotalReport::Fixed(-1),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+}
+
+/// The largest total upstream allows, over a short listing: every item is
+/// delivered, the walk stops within its bounds, and says it did not add up.
+#[tokio::test]
+async fn a_total_of_i64_max_over_a_short_listing_is_bounded_and_reported() {
+    let (sandbox, client) = start(
+        30,
+        Faults {
+            total: TotalReport::Fixed(i64::MAX),
+            ..Faults::default()
+        },
+    )
+    .await;
+    let walk = walk(client.list_snapshots().per_page(10)).await;
+    let error = walk.end.expect_err("the total cannot be reached");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+    let mut ids = walk.ids.clone();
+    ids.sort();
+    let mut all = sandbox.snapshot_ids(None);
+    all.sort();
+    assert_eq!(ids, all, "every item delivered before the error");
+    let requests = sandbox.stats().requests;
+    assert!(requests <= 40, "{requests} requests");
+}
+
 #[tokio::test]
 async fn duplicates_inside_pages_do_not_shorten_a_limit() {
     let (_sandbox, client) = start(

@@ -93,19 +93,23 @@ pub enum TotalReport {
     /// The number of items in the listing.
     #[default]
     Truth,
-    /// Always this number.
-    Fixed(u64),
+    /// Always this number: any integer upstream allows, negative or
+    /// huge included.
+    Fixed(i64),
     /// The truth up to this page, half of it on later pages.
     HalvedAfterPage(u64),
+    /// The truth up to this page, its negation (minus one) on later pages.
+    NegativeAfterPage(u64),
 }
 
 impl TotalReport {
-    pub(crate) fn report(self, truth: u64, page: u64) -> u64 {
+    pub(crate) fn report(self, truth: i64, page: u64) -> i64 {
         match self {
             Self::Truth => truth,
             Self::Fixed(total) => total,
             Self::HalvedAfterPage(after) if page > after => truth / 2,
-            Self::HalvedAfterPage(_) => truth,
+            Self::NegativeAfterPage(after) if page > after => -truth - 1,
+            Self::HalvedAfterPage(_) | Self::NegativeAfterPage(_) => truth,
         }
     }
 }

@@ -86,8 +86,8 @@ struct Args {
     #[arg(long = "hole", value_name = "PAGE")]
     holes: Vec<u64>,
     /// Always say this meta.total on the account's listing.
-    #[arg(long)]
-    fixed_total: Option<u64>,
+    #[arg(long, allow_negative_numbers = true)]
+    fixed_total: Option<i64>,
     /// Give droplet snapshots look-alike ids ("0123" next to "123").
     #[arg(long)]
     look_alike_ids: bool,

@@ -263,7 +263,8 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     let path = format!("/v2/droplets/{raw_id}/snapshots");
     let position = params.position(shared, &path);
     let window = window(items.iter(), params.page, params.per_page);
-    responses::page(&position, &window, items.len())
+    let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
+    responses::page(&position, &window, total)
 }
 
 /// The items of page `page` at `size` items a page.
@@ -306,8 +307,8 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
             let last = items.len() - 1 - i;
             items[last] = items[i];
         }
-        let total = faults.total.report(truth as u64, params.page);
-        let total = usize::try_from(total).unwrap_or(usize::MAX);
+        let truth = i64::try_from(truth).unwrap_or(i64::MAX);
+        let total = faults.total.report(truth, params.page);
         let position = params.position(shared, "/v2/snapshots");
         responses::page(&position, &items, total)
     };

@@ -55,7 +55,9 @@ pub fn json_schema(name: &str) -> Value {
     })
 }
 
-fn to_json_schema(value: &mut Value) {
+/// Turns OpenAPI 3.0 schemas (anywhere under `value`) into JSON Schema:
+/// `nullable: true` adds `"null"` to the type, `example` goes.
+pub fn to_json_schema(value: &mut Value) {
     match value {
         Value::Object(map) => {
             if map.remove("nullable") == Some(Value::Bool(true))

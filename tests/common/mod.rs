@@ -68,3 +68,16 @@ pub async fn answering(status: u16, body: &str) -> MockServer {
         .await;
     server
 }
+
+/// The canonical (lowercase, hyphenated) form of the UUID with bits `n`.
+pub fn uuid(n: u128) -> String {
+    let h = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}

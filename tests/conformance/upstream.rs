@@ -67,27 +67,12 @@ fn schemas() -> &'static Schemas {
     })
 }
 
-/// An OpenAPI 3.0 schema as JSON Schema (draft 7): `nullable` becomes a
-/// `"null"` type, `example` goes. Validated by the `jsonschema` crate, not
-/// by anything of this project's.
+/// A validator of an OpenAPI 3.0 schema, as JSON Schema (draft 7; the
+/// sandbox's conversion: `nullable` becomes a `"null"` type, `example`
+/// goes), by the `jsonschema` crate, not by anything of this project's.
 fn validator(schema: &Value) -> jsonschema::Validator {
-    fn convert(value: &mut Value) {
-        match value {
-            Value::Object(map) => {
-                if map.remove("nullable") == Some(Value::Bool(true))
-                    && let Some(Value::String(t)) = map.get("type").cloned()
-                {
-                    map.insert("type".into(), json!([t, "null"]));
-                }
-                map.remove("example");
-                map.values_mut().for_each(convert);
-            }
-            Value::Array(items) => items.iter_mut().for_each(convert),
-            _ => {}
-        }
-    }
     let mut schema = schema.clone();
-    convert(&mut schema);
+    spec::to_json_schema(&mut schema);
     jsonschema::draft7::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -145,29 +130,6 @@ fn same_item_values(wire: &Value, decoded: &Value) -> std::result::Result<(), St
     }
 }
 
-/// Runs `cases` instances of `page_schema` through `check`, and reports
-/// how many there were and how many had a negative total.
-fn run_instances(
-    page_schema: &Value,
-    check: impl Fn(&Value) -> std::result::Result<bool, TestCaseError>,
-) -> (u32, u32) {
-    let mut runner = TestRunner::new(Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    });
-    let negative = std::cell::Cell::new(0);
-    runner
-        .run(&generate::instances(page_schema), |instance| {
-            if check(&instance)? {
-                negative.set(negative.get() + 1);
-            }
-            Ok(())
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-    (CASES, negative.get())
-}
-
 /// One page decoded by the client: the items keep their values and
 /// serialize to what upstream accepts; a negative total is an
 /// inconsistency, never a decode error. Returns whether the total was
@@ -204,61 +166,69 @@ fn check_page<T: Serialize>(
     Ok(false)
 }
 
-#[test]
-fn random_instances_of_upstreams_droplet_listing_decode_and_round_trip() {
-    let schemas = schemas();
-    let page_validator = validator(&schemas.droplet_page);
-    let item_validator = validator(&schemas.droplet_item);
-    let (cases, negative) = run_instances(&schemas.droplet_page, |instance| {
-        // The generator makes valid instances, by upstream's own validator.
-        let problems = violations(&page_validator, instance);
+/// `CASES` random instances of a listing's 200 response, from upstream's
+/// schema: each is valid by upstream's own validator; the client decodes
+/// it (`fetch`) with its values kept (`check_page`); the generated
+/// envelope type `E` serializes it back valid.
+fn instances_decode_and_round_trip<T: Serialize, E: Serialize + DeserializeOwned>(
+    what: &str,
+    page_schema: &Value,
+    item_schema: &Value,
+    fetch: impl Fn(Vec<u8>) -> digitalocean_snapshots::Result<digitalocean_snapshots::Page<T>>,
+) {
+    let page_validator = validator(page_schema);
+    let item_validator = validator(item_schema);
+    let mut runner = TestRunner::new(Config {
+        cases: CASES,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let negative = std::cell::Cell::new(0);
+    let result = runner.run(&generate::instances(page_schema), |instance| {
+        let problems = violations(&page_validator, &instance);
         prop_assert!(
             problems.is_empty(),
             "generated an invalid instance: {:?}",
             problems
         );
-        let body = serde_json::to_vec(instance).expect("JSON");
-        let result = canned().droplet_snapshots_page(200, body);
-        let negative = check_page(instance, result, &item_validator)?;
-        // The generated envelope type, serialized back, is valid too.
-        let raw: types::DropletSnapshotList = serde_json::from_value(instance.clone())
+        let result = fetch(serde_json::to_vec(&instance).expect("JSON"));
+        if check_page(&instance, result, &item_validator)? {
+            negative.set(negative.get() + 1);
+        }
+        let raw: E = serde_json::from_value(instance.clone())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         let back = serde_json::to_value(&raw).expect("serializes");
         let problems = violations(&page_validator, &back);
         prop_assert!(problems.is_empty(), "{:?}\n{}", problems, back);
-        Ok(negative)
+        Ok(())
     });
+    result.unwrap_or_else(|e| panic!("{what}: {e}"));
     println!(
-        "upstream droplet listing: {cases} random instances decoded and round-tripped \
-         ({negative} with a negative total, refused as inconsistent)"
+        "upstream {what}: {CASES} random instances decoded and round-tripped \
+         ({} with a negative total, refused as inconsistent)",
+        negative.get()
+    );
+}
+
+#[test]
+fn random_instances_of_upstreams_droplet_listing_decode_and_round_trip() {
+    let schemas = schemas();
+    instances_decode_and_round_trip::<_, types::DropletSnapshotList>(
+        "droplet listing",
+        &schemas.droplet_page,
+        &schemas.droplet_item,
+        |body| canned().droplet_snapshots_page(200, body),
     );
 }
 
 #[test]
 fn random_instances_of_upstreams_account_listing_decode_and_round_trip() {
     let schemas = schemas();
-    let page_validator = validator(&schemas.account_page);
-    let item_validator = validator(&schemas.account_item);
-    let (cases, negative) = run_instances(&schemas.account_page, |instance| {
-        let problems = violations(&page_validator, instance);
-        prop_assert!(
-            problems.is_empty(),
-            "generated an invalid instance: {:?}",
-            problems
-        );
-        let body = serde_json::to_vec(instance).expect("JSON");
-        let result = canned().snapshots_page(200, body);
-        let negative = check_page(instance, result, &item_validator)?;
-        let raw: types::SnapshotList = serde_json::from_value(instance.clone())
-            .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let back = serde_json::to_value(&raw).expect("serializes");
-        let problems = violations(&page_validator, &back);
-        prop_assert!(problems.is_empty(), "{:?}\n{}", problems, back);
-        Ok(negative)
-    });
-    println!(
-        "upstream account listing: {cases} random instances decoded and round-tripped \
-         ({negative} with a negative total, refused as inconsistent)"
+    instances_decode_and_round_trip::<_, types::SnapshotList>(
+        "account listing",
+        &schemas.account_page,
+        &schemas.account_item,
+        |body| canned().snapshots_page(200, body),
     );
 }
 

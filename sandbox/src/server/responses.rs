@@ -41,7 +41,8 @@ struct LinkPages {
 
 #[derive(Serialize)]
 struct Meta {
-    total: usize,
+    /// Signed, as upstream allows (a fault may send a negative one).
+    total: i64,
 }
 
 /// Where a page sits in its listing, for its links.
@@ -67,8 +68,11 @@ impl PagePosition<'_> {
         url
     }
 
-    fn links(&self, total: usize) -> Links {
-        let last = (total as u64).div_ceil(self.per_page).max(1);
+    fn links(&self, total: i64) -> Links {
+        let last = u64::try_from(total)
+            .unwrap_or(0)
+            .div_ceil(self.per_page)
+            .max(1);
         let mut pages = LinkPages::default();
         if self.page > 1 {
             pages.first = Some(self.link(self.base_url, 1));
@@ -87,7 +91,7 @@ impl PagePosition<'_> {
 
 /// Renders one page holding `items`, at `position`, with `meta.total`
 /// saying `total`. The items are pre-rendered JSON, so this is copying.
-pub(super) fn page(position: &PagePosition<'_>, items: &[&Item], total: usize) -> Response {
+pub(super) fn page(position: &PagePosition<'_>, items: &[&Item], total: i64) -> Response {
     let body = PageBody {
         snapshots: items.iter().map(|item| &*item.json).collect(),
         links: position.links(total),

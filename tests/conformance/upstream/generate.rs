@@ -80,7 +80,9 @@ fn not_null(map: &Map<String, Value>) -> BoxedStrategy<Value> {
         }
         Some("string") => match map.get("format").and_then(Value::as_str) {
             Some("date-time") => date_time().prop_map(Value::String).boxed(),
-            Some("uuid") => any::<u128>().prop_map(|n| Value::String(uuid(n))).boxed(),
+            Some("uuid") => any::<u128>()
+                .prop_map(|n| Value::String(crate::common::uuid(n)))
+                .boxed(),
             _ => string().prop_map(Value::String).boxed(),
         },
         Some("integer") => integer(map).prop_map(|n| json!(n)).boxed(),
@@ -289,18 +291,6 @@ fn date_time() -> BoxedStrategy<String> {
         "9999-12-31T20:00:00-08:00".to_owned(),
     ]);
     prop_oneof![20 => any, 1 => edges].boxed()
-}
-
-fn uuid(n: u128) -> String {
-    let h = format!("{n:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 /// Any JSON value (what `{}` allows), nested a little.
