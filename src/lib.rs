@@ -18,6 +18,9 @@
 //   generated   progenitor's output           -> model (replacement types)
 //   model, error  public types; no transport
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod builder;
 mod client;
 mod clock;
