@@ -73,6 +73,11 @@ struct Args {
     /// the warning and exit status 3 remain.
     #[arg(long)]
     no_strict: bool,
+    /// Show the SDK's events on stderr: -v retries, waits and listing
+    /// warnings; -vv every request; -vvv everything. `RUST_LOG` (e.g.
+    /// `RUST_LOG=digitalocean_snapshots=debug`), when set, decides instead.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
 /// Exit status when the listing did not add up.
@@ -133,9 +138,65 @@ fn parse_age(value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{value}` is out of range"))
 }
 
+/// The tracing filter: `RUST_LOG` when set, otherwise the SDK's events at
+/// the level `-v` asks for; `None`: no logging (the default).
+fn log_filter(verbose: u8, rust_log: Option<&str>) -> Option<String> {
+    if let Some(filter) = rust_log.filter(|f| !f.trim().is_empty()) {
+        return Some(filter.to_owned());
+    }
+    let level = match verbose {
+        0 => return None,
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    Some(format!("digitalocean_snapshots={level}"))
+}
+
+/// Sends the SDK's tracing events to stderr, escaped like the rest of
+/// stderr (a server's message may hold terminal control sequences).
+fn init_logging(verbose: u8) {
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let Some(filter) = log_filter(verbose, rust_log.as_deref()) else {
+        return;
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+        eprintln!(
+            "warning: log filter `{}`: {e}; showing warnings only",
+            safe(&filter)
+        );
+        tracing_subscriber::EnvFilter::new("warn")
+    });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| SafeStderr)
+        .with_ansi(false)
+        .init();
+}
+
+/// stderr, with control and bidi characters escaped in each line.
+struct SafeStderr;
+
+impl Write for SafeStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let mut stderr = std::io::stderr().lock();
+        for line in text.split_inclusive('\n') {
+            let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+            write!(stderr, "{}{end}", safe(body))?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    init_logging(args.verbose);
     match run(args).await {
         Ok(status) => status,
         Err(message) => {
@@ -352,6 +413,28 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logging_is_off_unless_asked_and_rust_log_decides_when_set() {
+        assert_eq!(log_filter(0, None), None);
+        assert_eq!(log_filter(0, Some("  ")), None);
+        assert_eq!(
+            log_filter(1, None).as_deref(),
+            Some("digitalocean_snapshots=info")
+        );
+        assert_eq!(
+            log_filter(2, None).as_deref(),
+            Some("digitalocean_snapshots=debug")
+        );
+        assert_eq!(
+            log_filter(9, None).as_deref(),
+            Some("digitalocean_snapshots=trace")
+        );
+        assert_eq!(log_filter(0, Some("warn")).as_deref(), Some("warn"));
+        assert_eq!(log_filter(3, Some("warn")).as_deref(), Some("warn"));
+        let args = Args::try_parse_from(["snapshots", "-vv"]).unwrap();
+        assert_eq!(args.verbose, 2);
+    }
 
     #[test]
     fn ages_and_deadlines_read_a_number_and_a_unit() {
