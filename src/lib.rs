@@ -63,6 +63,11 @@ pub use walk::{DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_MAX_PASSES, MAX_C
 #[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
 pub mod raw {
     pub use crate::generated::*;
+
+    /// The generated source itself (what `build.rs` wrote to `$OUT_DIR`),
+    /// for the tests that hold it to the fragment.
+    #[doc(hidden)]
+    pub const GENERATED_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));
 }
 
 /// The generated client, as [`Client::raw`] returns it.

@@ -78,7 +78,6 @@ fn debug_and_display_never_show_the_token() {
         format!("{:?}", client.list_snapshots()),
         format!("{:?}", client.list_droplet_snapshots(1)),
     ];
-    #[cfg(feature = "raw-client")]
     shown.extend([
         format!("{:?}", client.raw()),
         format!("{:#?}", client.raw()),

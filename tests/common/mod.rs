@@ -81,3 +81,9 @@ pub fn uuid(n: u128) -> String {
         &h[20..]
     )
 }
+
+/// The workspace root (this test crate lives in its `tests/`).
+pub fn project_root() -> std::path::PathBuf {
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.parent().unwrap_or(here).to_path_buf()
+}

@@ -9,7 +9,7 @@ fn generation_is_deterministic_and_the_generated_code_is_up_to_date() {
     let first = codegen::generate(spec::FRAGMENT_YAML).unwrap();
     let second = codegen::generate(spec::FRAGMENT_YAML).unwrap();
     assert_eq!(first, second, "the same fragment gives the same code");
-    let built = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));
+    let built = digitalocean_snapshots::raw::GENERATED_SOURCE;
     assert_eq!(
         built, first,
         "$OUT_DIR/generated.rs is the code of the current fragment"
@@ -59,7 +59,7 @@ fn a_new_optional_field_in_the_fragment_still_generates_and_decodes() {
 /// `change`, run through the sync command's bundling and overlay: the
 /// fragment it gives, as text.
 fn synced_from_changed_upstream(change: impl FnOnce(&std::path::Path)) -> String {
-    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/upstream");
+    let source = common::project_root().join("openapi/upstream");
     let copy = std::env::temp_dir().join(format!(
         "upstream-change-{}-{}",
         std::process::id(),

@@ -7,7 +7,6 @@
 
 mod generate;
 
-use std::path::Path;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
@@ -29,7 +28,7 @@ const ACCOUNT_ITEM: &str = "specification/resources/snapshots/models/snapshots.y
 const CASES: u32 = 1500;
 
 fn upstream() -> Upstream {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/upstream");
+    let root = common::project_root().join("openapi/upstream");
     Upstream::open(root).expect("the vendored upstream description")
 }
 
