@@ -33,6 +33,9 @@ use digitalocean_snapshots::{
     Client, Error, ErrorKind, Pages, RateLimit, ResourceType, WalkSummary,
 };
 use futures_util::StreamExt;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Lists DigitalOcean snapshots with a summary: counts, billable size,
 /// regions, the oldest and the largest.
@@ -160,17 +163,22 @@ fn init_logging(verbose: u8) {
     let Some(filter) = log_filter(verbose, rust_log.as_deref()) else {
         return;
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(&filter).unwrap_or_else(|e| {
+    // `target=level` directives, comma-separated (the common part of
+    // RUST_LOG's syntax, without the regex engine of `EnvFilter`).
+    let targets: Targets = filter.parse().unwrap_or_else(|e| {
         eprintln!(
             "warning: log filter `{}`: {e}; showing warnings only",
             safe(&filter)
         );
-        tracing_subscriber::EnvFilter::new("warn")
+        Targets::new().with_default(tracing::Level::WARN)
     });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| SafeStderr)
-        .with_ansi(false)
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(|| SafeStderr)
+                .with_ansi(false),
+        )
+        .with(targets)
         .init();
 }
 
