@@ -113,12 +113,29 @@ impl fmt::Debug for Client {
 impl Client {
     /// The builder of the async client, with every option; finish it with
     /// [`build_blocking`](crate::ClientBuilder::build_blocking).
+    ///
+    /// ```
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// let client = digitalocean_snapshots::blocking::Client::builder()
+    ///     .token("dop_v1_example")
+    ///     .retry_policy(digitalocean_snapshots::RetryPolicy::none())
+    ///     .build_blocking()?;
+    /// assert_eq!(client.base_url(), "https://api.digitalocean.com");
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> crate::ClientBuilder {
         crate::ClientBuilder::new()
     }
 
     /// A client configured from the environment, as
     /// [`crate::Client::from_env`].
+    ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// // DIGITALOCEAN_ACCESS_TOKEN (or DIGITALOCEAN_TOKEN), DIGITALOCEAN_API_URL
+    /// let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// # let _ = client; Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -132,6 +149,13 @@ impl Client {
     /// A client with this token and every default, as
     /// [`crate::Client::new`].
     ///
+    /// ```
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// let client = digitalocean_snapshots::blocking::Client::new("dop_v1_example")?;
+    /// assert!(!format!("{client:?}").contains("dop_v1_example"));
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`crate::Client::new`].
@@ -141,6 +165,14 @@ impl Client {
 
     /// A blocking client over `client` (its configuration, connection pool
     /// and rate-limit state), with a runtime of its own.
+    ///
+    /// ```
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// let shared = digitalocean_snapshots::Client::new("dop_v1_example")?;
+    /// let blocking = digitalocean_snapshots::blocking::Client::from_async(shared.clone())?;
+    /// assert_eq!(blocking.as_async().base_url(), shared.base_url());
+    /// # Ok(()) }
+    /// ```
     ///
     /// # Errors
     ///
@@ -160,11 +192,29 @@ impl Client {
 
     /// The snapshots and backups of one droplet, as
     /// [`crate::Client::list_droplet_snapshots`].
+    ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// # let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// for snapshot in client.list_droplet_snapshots(3164444).collect_all()? {
+    ///     println!("{} {}", snapshot.snapshot_type, snapshot.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn list_droplet_snapshots(&self, droplet_id: u64) -> List<DropletSnapshotsEndpoint> {
         self.list(self.inner.list_droplet_snapshots(droplet_id))
     }
 
     /// Every snapshot of the account, as [`crate::Client::list_snapshots`].
+    ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// # let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// use digitalocean_snapshots::ResourceType;
+    /// let volumes = client.list_snapshots().resource_type(ResourceType::Volume).collect_all()?;
+    /// println!("{} volume snapshots", volumes.len());
+    /// # Ok(()) }
+    /// ```
     pub fn list_snapshots(&self) -> List<SnapshotsEndpoint> {
         self.list(self.inner.list_snapshots())
     }
@@ -265,6 +315,14 @@ impl<E: Endpoint> List<E> {
 
     /// One page, as [`crate::List::send`].
     ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// # let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// let page = client.list_snapshots().page(2).per_page(50).send()?;
+    /// println!("page {} of {}", page.page, page.page_count());
+    /// # Ok(()) }
+    /// ```
+    ///
     /// # Errors
     ///
     /// As [`crate::List::send`].
@@ -285,6 +343,18 @@ impl<E: Endpoint> List<E> {
     /// The pages of the listing as an iterator, with the guarantee of
     /// [`crate::List::pages`]. Pages are fetched ahead in the background;
     /// dropping the iterator cancels them.
+    ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// # let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// let mut pages = client.list_snapshots().pages();
+    /// for page in pages.by_ref() {
+    ///     let page = page?;
+    ///     println!("page {}: {} snapshots", page.page, page.items.len());
+    /// }
+    /// println!("read {} times", pages.summary().passes);
+    /// # Ok(()) }
+    /// ```
     pub fn pages(self) -> Pages<E::Item> {
         Pages {
             inner: self.inner.pages(),
@@ -295,6 +365,16 @@ impl<E: Endpoint> List<E> {
 
     /// The items of the listing as an iterator, with the guarantee of
     /// [`crate::List::pages`]: after an error, the iterator ends.
+    ///
+    /// ```no_run
+    /// # fn main() -> digitalocean_snapshots::Result<()> {
+    /// # let client = digitalocean_snapshots::blocking::Client::from_env()?;
+    /// // The first five; dropping the iterator cancels what was fetched ahead.
+    /// for snapshot in client.list_snapshots().items().take(5) {
+    ///     println!("{}", snapshot?.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub fn items(self) -> Items<E::Item> {
         Items {
             inner: self.inner.items(),
