@@ -1,0 +1,163 @@
+//! The report (`cargo run --example snapshots`), run as a user runs it,
+//! against sandboxes that break it on purpose: names and regions made to
+//! attack a terminal or a spreadsheet, a listing that does not add up, a
+//! server that stalls, failing requests with `-v`, bad arguments.
+
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use digitalocean_sandbox::{Faults, RateLimits, Sandbox, SandboxBuilder, TotalReport};
+
+async fn sandbox(builder: SandboxBuilder) -> Sandbox {
+    builder
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await
+        .expect("sandbox")
+}
+
+/// Runs the report against `sandbox` with `args`, as a separate process
+/// with only the environment it needs.
+async fn report(sandbox: &Sandbox, args: &[&str]) -> Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "DIGITALOCEAN_ACCESS_TOKEN",
+            sandbox.token().expect("a token"),
+        )
+        .env("DIGITALOCEAN_API_URL", sandbox.base_url())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the report runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Characters that must never reach a terminal raw.
+fn assert_terminal_safe(what: &str, out: &str) {
+    for bad in ['\u{1b}', '\r', '\0', '\u{202e}', '\u{2028}'] {
+        assert!(
+            !out.contains(bad),
+            "{what}: raw {:?} reached the output:\n{out}",
+            bad
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_names_reach_the_terminal_escaped_and_the_spreadsheet_defused() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(40).hostile_names(true)).await;
+
+    let table = report(&sandbox, &[]).await;
+    assert_eq!(table.status.code(), Some(0), "{}", text(&table.stderr));
+    let stdout = text(&table.stdout);
+    assert_terminal_safe("table", &stdout);
+    assert_terminal_safe("stderr", &text(&table.stderr));
+    assert!(
+        stdout.contains("\\u{1b}"),
+        "escaped, not dropped:\n{stdout}"
+    );
+    assert!(stdout.contains("40 snapshots"), "{stdout}");
+    // The forged summary line inside a name stays inside its row.
+    let forged = stdout
+        .lines()
+        .filter(|l| l.starts_with("forged: 0 snapshots"))
+        .count();
+    assert_eq!(forged, 0, "{stdout}");
+
+    let csv = report(&sandbox, &["--format", "csv"]).await;
+    assert_eq!(csv.status.code(), Some(0), "{}", text(&csv.stderr));
+    let csv = text(&csv.stdout);
+    for formula in ["=HYPERLINK", "+cmd|"] {
+        for (at, _) in csv.match_indices(formula) {
+            let before = csv[..at].chars().last();
+            assert_eq!(before, Some('\''), "a live formula in the CSV:\n{csv}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_listing_that_does_not_add_up_prints_what_was_read_warns_and_exits_3() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(600).faults(Faults {
+        total: TotalReport::HalvedAfterPage(1),
+        ..Faults::default()
+    }))
+    .await;
+    for mode in [&[][..], &["--no-strict"][..]] {
+        let out = report(&sandbox, mode).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{mode:?}: {stderr}");
+        assert!(stderr.contains("warning:"), "{mode:?}: {stderr}");
+        assert!(
+            text(&out.stdout).lines().count() > 200,
+            "{mode:?}: what was read is printed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_server_ends_the_run_at_the_deadline_with_exit_1() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(50).faults(Faults {
+        stall_body_after: Some(20),
+        ..Faults::default()
+    }))
+    .await;
+    let started = Instant::now();
+    let out = report(&sandbox, &["--deadline", "2s"]).await;
+    let took = started.elapsed();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error:") || stderr.contains("\nerror:"),
+        "{stderr}"
+    );
+    assert!(took < Duration::from_secs(8), "took {took:?}: {stderr}");
+}
+
+#[tokio::test]
+async fn verbose_shows_the_retries_and_quiet_shows_none() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(1_000).faults(Faults {
+        error_503: 0.4,
+        ..Faults::default()
+    }))
+    .await;
+    let loud = report(&sandbox, &["-v", "--format", "jsonl"]).await;
+    let stderr = text(&loud.stderr);
+    assert_eq!(loud.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("retrying"), "{stderr}");
+    assert!(stderr.contains("status=503"), "{stderr}");
+    assert!(
+        !stderr.contains(sandbox.token().unwrap()),
+        "the token in the log"
+    );
+    assert_eq!(text(&loud.stdout).lines().count(), 1_000);
+
+    let quiet = report(&sandbox, &["--format", "jsonl"]).await;
+    assert_eq!(quiet.status.code(), Some(0));
+    assert!(!text(&quiet.stderr).contains("retrying"));
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2_before_any_request() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(5)).await;
+    for args in [
+        &["--limit", "0"][..],
+        &["--deadline", "0s"],
+        &["--droplet", "1", "--resource-type", "volume"],
+        &["--older-than", "soon"],
+    ] {
+        let out = report(&sandbox, args).await;
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    assert_eq!(sandbox.stats().requests, 0);
+}
