@@ -1,7 +1,7 @@
 //! The report (`cargo run --example snapshots`), run as a user runs it,
 //! against sandboxes that break it on purpose: names and regions made to
 //! attack a terminal or a spreadsheet, a listing that does not add up, a
-//! server that stalls, failing requests with `-v`, bad arguments.
+//! server that stalls, rate-limited requests with `-v`, bad arguments.
 
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -121,8 +121,10 @@ async fn a_stalled_server_ends_the_run_at_the_deadline_with_exit_1() {
 
 #[tokio::test]
 async fn verbose_shows_the_retries_and_quiet_shows_none() {
+    // Every third request is a 429 (retry-after 1 s): retries always
+    // happen and always succeed, whatever the order of requests.
     let sandbox = sandbox(Sandbox::builder().snapshots(1_000).faults(Faults {
-        error_503: 0.4,
+        every_kth_429: Some(3),
         ..Faults::default()
     }))
     .await;
@@ -130,7 +132,7 @@ async fn verbose_shows_the_retries_and_quiet_shows_none() {
     let stderr = text(&loud.stderr);
     assert_eq!(loud.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("retrying"), "{stderr}");
-    assert!(stderr.contains("status=503"), "{stderr}");
+    assert!(stderr.contains("status=429"), "{stderr}");
     assert!(
         !stderr.contains(sandbox.token().unwrap()),
         "the token in the log"
