@@ -191,36 +191,14 @@ async fn changing() -> Result<(), Box<dyn std::error::Error>> {
         ("none", Faults::default()),
         (
             "insertion at the head",
-            Faults {
-                drift_insert: 3,
-                drift_insert_at: Position::Head,
-                ..Faults::default()
-            },
+            Faults::inserting(3, Position::Head),
         ),
         (
             "insertion at the tail",
-            Faults {
-                drift_insert: 3,
-                drift_insert_at: Position::Tail,
-                ..Faults::default()
-            },
+            Faults::inserting(3, Position::Tail),
         ),
-        (
-            "deletion at the head",
-            Faults {
-                drift_delete: 3,
-                drift_delete_at: Position::Head,
-                ..Faults::default()
-            },
-        ),
-        (
-            "deletion at random",
-            Faults {
-                drift_delete: 3,
-                drift_delete_at: Position::Random,
-                ..Faults::default()
-            },
-        ),
+        ("deletion at the head", Faults::deleting(3, Position::Head)),
+        ("deletion at random", Faults::deleting(3, Position::Random)),
     ];
     for (what, faults) in cases {
         let row = walk_while_changing(faults).await?;

@@ -84,11 +84,11 @@ fn pages_are_an_iterator_in_order_and_send_is_one_page() {
 
 #[test]
 fn a_listing_that_changes_under_prefetch_loses_nothing_and_repeats_nothing() {
-    let f = start(Sandbox::builder().snapshots(400).faults(Faults {
-        drift_insert: 3,
-        drift_insert_at: Position::Head,
-        ..Faults::default()
-    }));
+    let f = start(
+        Sandbox::builder()
+            .snapshots(400)
+            .faults(Faults::inserting(3, Position::Head)),
+    );
     let before = f.sandbox.snapshot_ids(None);
     let mut items = f.client.list_snapshots().per_page(20).items();
     let ids: Vec<String> = items.by_ref().map(|i| i.expect("an item").id).collect();

@@ -77,10 +77,8 @@ async fn prefetch_while_snapshots_are_inserted_at_the_head_loses_nothing() {
     let (sandbox, client) = start(
         2_000,
         Faults {
-            drift_insert: 3,
-            drift_insert_at: Position::Head,
             jitter: Duration::from_millis(3),
-            ..Faults::default()
+            ..Faults::inserting(3, Position::Head)
         },
     )
     .await;
@@ -102,15 +100,7 @@ async fn a_retention_job_deleting_the_oldest_during_a_walk_loses_nothing() {
     // The usual change on the real API: snapshots are listed oldest first
     // and a clean-up deletes from the head, pulling every later page back.
     for concurrency in [1, 8] {
-        let (sandbox, client) = start(
-            1_000,
-            Faults {
-                drift_delete: 5,
-                drift_delete_at: Position::Head,
-                ..Faults::default()
-            },
-        )
-        .await;
+        let (sandbox, client) = start(1_000, Faults::deleting(5, Position::Head)).await;
         let before = sandbox.snapshot_ids(None);
         let walk = walk(
             client
@@ -323,27 +313,12 @@ async fn ten_thousand_items_under_continuous_change_lose_nothing() {
     for (what, faults) in [
         (
             "insertion at the head",
-            Faults {
-                drift_insert: 3,
-                drift_insert_at: Position::Head,
-                ..Faults::default()
-            },
+            Faults::inserting(3, Position::Head),
         ),
-        (
-            "deletion at the head",
-            Faults {
-                drift_delete: 3,
-                drift_delete_at: Position::Head,
-                ..Faults::default()
-            },
-        ),
+        ("deletion at the head", Faults::deleting(3, Position::Head)),
         (
             "insertion at the tail",
-            Faults {
-                drift_insert: 3,
-                drift_insert_at: Position::Tail,
-                ..Faults::default()
-            },
+            Faults::inserting(3, Position::Tail),
         ),
     ] {
         let (sandbox, client) = start(10_000, faults).await;
@@ -371,15 +346,7 @@ async fn without_dedup_an_unchanging_listing_is_whole_and_a_changing_one_is_an_e
     let ids: Vec<String> = items.expect("all").into_iter().map(|s| s.id).collect();
     assert_eq!(ids, sandbox.snapshot_ids(None));
 
-    let (_sandbox, client) = start(
-        1_000,
-        Faults {
-            drift_delete: 5,
-            drift_delete_at: Position::Head,
-            ..Faults::default()
-        },
-    )
-    .await;
+    let (_sandbox, client) = start(1_000, Faults::deleting(5, Position::Head)).await;
     let error = client.list_snapshots().dedup(false).collect_all().await;
     let error = error.expect_err("no ids to re-read by");
     assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");

@@ -102,6 +102,28 @@ pub enum TotalReport {
     NegativeAfterPage(u64),
 }
 
+impl Faults {
+    /// A live account that grows: `n` new snapshots inserted at `at`
+    /// after each page served from the account's listing.
+    pub fn inserting(n: usize, at: Position) -> Self {
+        Self {
+            drift_insert: n,
+            drift_insert_at: at,
+            ..Self::default()
+        }
+    }
+
+    /// A live account that shrinks: `n` snapshots deleted at `at` after
+    /// each page served from the account's listing.
+    pub fn deleting(n: usize, at: Position) -> Self {
+        Self {
+            drift_delete: n,
+            drift_delete_at: at,
+            ..Self::default()
+        }
+    }
+}
+
 impl TotalReport {
     pub(crate) fn report(self, truth: i64, page: u64) -> i64 {
         match self {

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde_yaml_ng::{Mapping, Value};
 
 use crate::Error;
-use crate::overlay::{Overlay, mapping};
+use crate::overlay::Overlay;
 use crate::upstream::{Location, ROOT_FILE, Upstream, reference};
 
 /// The annotation keywords: two schemas that differ only in these are the
@@ -32,7 +32,7 @@ pub fn bundle(upstream: &Upstream, overlay: &Overlay) -> Result<Value, Error> {
     let root = upstream.file(ROOT_FILE)?;
     let root_location = Location::parse(ROOT_FILE);
 
-    let mut paths = mapping();
+    let mut paths = Mapping::new();
     let mut tags = BTreeSet::new();
     for op in &overlay.operations {
         let place = root_location
@@ -52,13 +52,13 @@ pub fn bundle(upstream: &Upstream, overlay: &Overlay) -> Result<Value, Error> {
         }
         let item = paths
             .entry(Value::from(op.path.as_str()))
-            .or_insert_with(|| Value::Mapping(mapping()));
+            .or_insert_with(|| Value::Mapping(Mapping::new()));
         if let Value::Mapping(item) = item {
             item.insert(Value::from(op.method.as_str()), operation);
         }
     }
 
-    let mut doc = mapping();
+    let mut doc = Mapping::new();
     for key in ["openapi", "info", "servers", "security"] {
         if root.get(key).is_some() {
             doc.insert(key.into(), upstream.inlined(&root_location.child(key))?);
@@ -66,7 +66,7 @@ pub fn bundle(upstream: &Upstream, overlay: &Overlay) -> Result<Value, Error> {
     }
     doc.insert("tags".into(), bundler.tags(&root, &tags)?);
     doc.insert("paths".into(), Value::Mapping(paths));
-    let mut components = mapping();
+    let mut components = Mapping::new();
     components.insert(
         "securitySchemes".into(),
         bundler.security_schemes(&root, &doc)?,
@@ -108,10 +108,10 @@ impl<'a> Bundler<'a> {
         Self {
             upstream,
             names,
-            parameters: mapping(),
-            headers: mapping(),
-            schemas: mapping(),
-            responses: mapping(),
+            parameters: Mapping::new(),
+            headers: Mapping::new(),
+            schemas: Mapping::new(),
+            responses: Mapping::new(),
             origins: HashMap::new(),
             building: BTreeSet::new(),
         }
@@ -122,7 +122,7 @@ impl<'a> Bundler<'a> {
         let map = value
             .as_mapping()
             .ok_or_else(|| Error::new(format!("{place}: not an operation")))?;
-        let mut out = mapping();
+        let mut out = Mapping::new();
         for (key, _) in map {
             let name = key.as_str().unwrap_or_default();
             let here = place.child(name);
@@ -177,8 +177,8 @@ impl<'a> Bundler<'a> {
         let map = value
             .as_mapping()
             .ok_or_else(|| Error::new(format!("{place}: not an object")))?;
-        let mut out = mapping();
-        let mut examples = mapping();
+        let mut out = Mapping::new();
+        let mut examples = Mapping::new();
         for (key, _) in map {
             let name = key.as_str().unwrap_or_default();
             let here = place.child(name);
@@ -189,7 +189,7 @@ impl<'a> Bundler<'a> {
                 }
                 ("responses", "content") => self.each_entry(&here, |b, p| b.build("media", p))?,
                 ("media", "example") => {
-                    let mut upstream = mapping();
+                    let mut upstream = Mapping::new();
                     upstream.insert("value".into(), self.upstream.inlined(&here)?);
                     examples.insert("upstream".into(), Value::Mapping(upstream));
                     continue;
@@ -266,7 +266,7 @@ impl<'a> Bundler<'a> {
         let map = value
             .as_mapping()
             .ok_or_else(|| Error::new(format!("{place}: a schema that is not an object")))?;
-        let mut out = mapping();
+        let mut out = Mapping::new();
         for (key, child) in map {
             let name = key.as_str().unwrap_or_default();
             let here = place.child(name);
@@ -330,7 +330,7 @@ impl<'a> Bundler<'a> {
         mut f: impl FnMut(&mut Self, &Location) -> Result<Value, Error>,
     ) -> Result<Value, Error> {
         let (place, value) = self.upstream.resolve(place)?;
-        let mut out = mapping();
+        let mut out = Mapping::new();
         for (key, _) in value.as_mapping().into_iter().flatten() {
             let name = key
                 .as_str()
@@ -374,7 +374,7 @@ impl<'a> Bundler<'a> {
                 }
             }
         }
-        let mut out = mapping();
+        let mut out = Mapping::new();
         let schemes = root
             .get("components")
             .and_then(|c| c.get("securitySchemes"));
@@ -395,7 +395,7 @@ impl<'a> Bundler<'a> {
 }
 
 fn local_ref(section: &str, name: &str) -> Value {
-    let mut out = mapping();
+    let mut out = Mapping::new();
     out.insert(
         "$ref".into(),
         Value::from(format!("#/components/{section}/{name}")),
@@ -407,8 +407,8 @@ fn local_ref(section: &str, name: &str) -> Value {
 /// annotation, every property (a property defined twice must be defined
 /// the same way), every required name once.
 fn merge_objects(place: &Location, parts: Vec<Mapping>) -> Result<Value, Error> {
-    let mut out = mapping();
-    let mut properties = mapping();
+    let mut out = Mapping::new();
+    let mut properties = Mapping::new();
     let mut required: Vec<Value> = Vec::new();
     let mut object = false;
     for part in parts {
@@ -461,7 +461,7 @@ fn merge_objects(place: &Location, parts: Vec<Mapping>) -> Result<Value, Error> 
             }
         }
     }
-    let mut merged = mapping();
+    let mut merged = Mapping::new();
     if object || !properties.is_empty() {
         merged.insert("type".into(), "object".into());
     }

@@ -75,13 +75,18 @@ pub fn recorded_commit(project: &Path) -> Result<String, Error> {
         .ok_or_else(|| Error::new(format!("{}: no `commit`", path.display())))
 }
 
+/// The project's overlay, read and parsed.
+fn read_overlay(project: &Path) -> Result<Overlay, Error> {
+    let path = project.join(paths::OVERLAY);
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    Overlay::parse(&text)
+}
+
 /// The fragment's text: upstream (the vendored copy under `project`, or
 /// the checkout `upstream`) bundled, then the overlay applied.
 pub fn fragment(project: &Path, upstream: Option<&Path>) -> Result<String, Error> {
-    let overlay_path = project.join(paths::OVERLAY);
-    let overlay_text = std::fs::read_to_string(&overlay_path)
-        .map_err(|e| Error::new(format!("{}: {e}", overlay_path.display())))?;
-    let overlay = Overlay::parse(&overlay_text)?;
+    let overlay = read_overlay(project)?;
     let (source, commit) = match upstream {
         Some(dir) => (dir.to_path_buf(), None),
         None => (
@@ -178,10 +183,7 @@ pub fn diff(name: &str, old: &str, new: &str) -> String {
 /// `project`'s `openapi/upstream/`, with upstream's license and a record
 /// of the commit.
 pub fn vendor(project: &Path, from: &Path, commit: &str) -> Result<Vec<String>, Error> {
-    let overlay_path = project.join(paths::OVERLAY);
-    let overlay_text = std::fs::read_to_string(&overlay_path)
-        .map_err(|e| Error::new(format!("{}: {e}", overlay_path.display())))?;
-    let overlay = Overlay::parse(&overlay_text)?;
+    let overlay = read_overlay(project)?;
     let upstream = Upstream::open(from)?;
     let root = Location::parse(upstream::ROOT_FILE);
     let mut starts = Vec::new();

@@ -10,7 +10,7 @@
 //! (sequences included); `remove: true` deletes the node. Two extensions
 //! say what to take from upstream: `x-operations` and `x-schemas`.
 
-use serde_yaml_ng::{Mapping, Value};
+use serde_yaml_ng::Value;
 
 use crate::Error;
 use crate::upstream::Location;
@@ -223,11 +223,6 @@ pub fn merge(node: &mut Value, update: &Value) {
         }
         (node, update) => *node = update.clone(),
     }
-}
-
-/// An empty mapping, for building documents.
-pub fn mapping() -> Mapping {
-    Mapping::new()
 }
 
 #[cfg(test)]

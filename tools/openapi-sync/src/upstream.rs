@@ -186,33 +186,46 @@ impl Upstream {
     /// it points at (the description has no recursive schemas; a cycle is
     /// an error).
     pub fn inlined(&self, location: &Location) -> Result<Value, Error> {
-        self.inline_at(location, 0)
+        let (location, value) = self.resolve(location)?;
+        self.inline_value(&location, value, 0)
     }
 
-    fn inline_at(&self, location: &Location, depth: usize) -> Result<Value, Error> {
+    /// `value` (found at `location`) with the `$ref`s under it inlined:
+    /// the tree is walked once, and only a `$ref` reads another place.
+    fn inline_value(
+        &self,
+        location: &Location,
+        value: Value,
+        depth: usize,
+    ) -> Result<Value, Error> {
         if depth > 64 {
             return Err(Error::new(format!("{location}: `$ref`s nest too deep")));
         }
-        let (location, value) = self.resolve(location)?;
+        if let Some(target) = reference(&value) {
+            let (target, value) = self.resolve(&location.follow(target)?)?;
+            return self.inline_value(&target, value, depth + 1);
+        }
         Ok(match value {
             Value::Mapping(map) => {
                 let mut out = serde_yaml_ng::Mapping::new();
-                for (key, _) in &map {
+                for (key, child) in map {
                     let Some(name) = key.as_str() else {
                         return Err(Error::new(format!(
                             "{location}: a key that is not a string"
                         )));
                     };
-                    out.insert(
-                        key.clone(),
-                        self.inline_at(&location.child(name), depth + 1)?,
-                    );
+                    let child = self.inline_value(&location.child(name), child, depth + 1)?;
+                    out.insert(key, child);
                 }
                 Value::Mapping(out)
             }
             Value::Sequence(items) => Value::Sequence(
-                (0..items.len())
-                    .map(|i| self.inline_at(&location.child(&i.to_string()), depth + 1))
+                items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, child)| {
+                        self.inline_value(&location.child(&i.to_string()), child, depth + 1)
+                    })
                     .collect::<Result<_, _>>()?,
             ),
             other => other,
