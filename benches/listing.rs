@@ -306,7 +306,7 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
         let mut measure = Vec::new();
         let (raw_time, raw_requests) = time_raw(&sandbox, &http, &token, runs).await?;
         measure.push(("raw reqwest + serde_json", 1usize, raw_time, raw_requests));
-        for concurrency in [1usize, digitalocean_snapshots::DEFAULT_CONCURRENCY] {
+        for concurrency in [1usize, 8] {
             let (time, requests) = time_sdk(&sandbox, &client, concurrency, runs).await?;
             let name = if concurrency == 1 {
                 "SDK sequential"

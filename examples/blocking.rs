@@ -10,7 +10,8 @@
 //! own: the client does not need one).
 
 use digitalocean_sandbox::Sandbox;
-use digitalocean_snapshots::TOKEN_ENV_VARS;
+/// Where `Client::from_env` looks for the token, in order.
+const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
 use digitalocean_snapshots::blocking::Client;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -13,23 +13,23 @@ use crate::retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
 use crate::transport::{BodyLimits, Certificate, HttpSettings, Transport};
 
 /// The production API.
-pub const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
+pub(crate) const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
 /// The default overall timeout of one request (connect, send, read the body).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default timeout of the connect phase.
-pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default pace: DigitalOcean's 250 requests a minute per token.
-pub const DEFAULT_PACE: (u32, Duration) = (250, Duration::from_secs(60));
+pub(crate) const DEFAULT_PACE: (u32, Duration) = (250, Duration::from_secs(60));
 /// The default limit on a success body, after decompression.
-pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
 /// The default longest wait for the next piece of a body.
-pub const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_READ_IDLE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Environment variables read for the token, in order.
-pub const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
+pub(crate) const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
 /// Environment variable read for the base URL (the name the Terraform
 /// provider and Packer use).
-pub const API_URL_ENV_VAR: &str = "DIGITALOCEAN_API_URL";
+pub(crate) const API_URL_ENV_VAR: &str = "DIGITALOCEAN_API_URL";
 
 /// The token and where it came from, for error messages: `Debug` never
 /// shows the token itself.

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::model::RateLimit;
 use crate::rate::{Pacer, RateState};
 use crate::retry::{RetryBudget, RetryContext, RetryPolicy};
-use crate::transport::{Operation, Response, Transport};
+use crate::transport::{Operation, PageAnswer, Transport};
 
 /// A client for the DigitalOcean snapshot listings.
 ///
@@ -63,7 +63,7 @@ pub(crate) struct ClientParts {
 
 /// Per-call settings that override the client's.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Call {
+pub(crate) struct CallOptions {
     pub(crate) policy: Option<RetryPolicy>,
     /// The deadline of the walk this call belongs to.
     pub(crate) deadline: Option<Instant>,
@@ -192,12 +192,12 @@ impl Client {
     pub(crate) async fn execute<'a, T, F, Fut>(
         &'a self,
         op: &'static Operation,
-        call: &Call,
+        call: &CallOptions,
         attempt: F,
-    ) -> Result<Response<T>>
+    ) -> Result<PageAnswer<T>>
     where
         F: Fn(&'a Transport) -> Fut,
-        Fut: Future<Output = Result<Response<T>>>,
+        Fut: Future<Output = Result<PageAnswer<T>>>,
     {
         let context = RetryContext {
             policy: call.policy.as_ref().unwrap_or(&self.inner.policy),

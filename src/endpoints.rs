@@ -6,18 +6,18 @@ use std::fmt;
 use std::future::Future;
 use std::num::NonZeroU64;
 
-use crate::client::{Call, Client};
+use crate::client::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::model::{DropletSnapshot, Page, ResourceType, Snapshot};
 use crate::pagination::{List, ListDropletSnapshots, ListSnapshots};
-use crate::transport::{Operation, Response};
+use crate::transport::{Operation, PageAnswer};
 
 pub(crate) use sealed::{ItemId, PageRequest};
 
 /// The largest page the API serves (`per_page` maximum).
-pub const MAX_PER_PAGE: u64 = 200;
+pub(crate) const MAX_PER_PAGE: u64 = 200;
 /// The page size the API uses when none is asked for.
-pub const DEFAULT_PER_PAGE: u64 = 20;
+pub(crate) const DEFAULT_PER_PAGE: u64 = 20;
 
 static DROPLET_SNAPSHOTS: Operation = Operation {
     name: "GET /v2/droplets/{droplet_id}/snapshots",
@@ -38,7 +38,7 @@ pub trait Endpoint: sealed::Fetch + Clone + fmt::Debug + Send + Sync + 'static {
 }
 
 pub(crate) mod sealed {
-    use super::{Call, Client, Endpoint, Future, Page, Result};
+    use super::{CallOptions, Client, Endpoint, Future, Page, Result};
 
     /// The identity of an item, as the walk de-duplicates by it: the id as
     /// the listing gives it.
@@ -55,7 +55,7 @@ pub(crate) mod sealed {
     pub struct PageRequest {
         pub(crate) page: Option<u64>,
         pub(crate) per_page: Option<u64>,
-        pub(crate) call: Call,
+        pub(crate) call: CallOptions,
     }
 
     /// The plumbing of an [`Endpoint`], out of users' reach (this module
@@ -150,25 +150,26 @@ impl sealed::Fetch for SnapshotsEndpoint {
 /// makes no sense, and the page is refused here, as a listing that does
 /// not add up (never a decode error, never a short listing).
 fn page_of<T>(
-    (body, rate_limit): Response<T>,
+    answer: PageAnswer<T>,
     request: &PageRequest,
     operation: &'static str,
 ) -> Result<Page<T>> {
     let page = request.page.unwrap_or(1);
-    let total = u64::try_from(body.total).map_err(|_| {
+    let total = u64::try_from(answer.total).map_err(|_| {
         Error::inconsistent(format!(
             "page {page} says the listing holds {} items (meta.total): a count cannot be negative",
-            body.total
+            answer.total
         ))
         .with_operation(operation)
     })?;
     Ok(Page {
-        items: body.items,
+        items: answer.items,
         total,
         page,
         per_page: request.per_page.unwrap_or(DEFAULT_PER_PAGE),
-        links: body.links,
-        rate_limit,
+        links: answer.links,
+        rate_limit: answer.headers.rate_limit,
+        date: answer.headers.date,
     })
 }
 

@@ -27,6 +27,7 @@ mod clock;
 mod endpoints;
 mod error;
 mod generated;
+mod lock;
 mod model;
 mod pagination;
 mod rate;
@@ -35,24 +36,17 @@ mod retry;
 mod transport;
 mod walk;
 
-pub use builder::{
-    API_URL_ENV_VAR, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_PACE, DEFAULT_READ_IDLE_TIMEOUT, DEFAULT_TIMEOUT,
-    TOKEN_ENV_VARS,
-};
+pub use builder::ClientBuilder;
 pub use client::Client;
 pub use clock::{Timer, TokioTimer};
-pub use endpoints::{
-    DEFAULT_PER_PAGE, DropletSnapshotsEndpoint, Endpoint, MAX_PER_PAGE, SnapshotsEndpoint,
-};
+pub use endpoints::{DropletSnapshotsEndpoint, Endpoint, SnapshotsEndpoint};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
 pub use model::{
     DropletSnapshot, Page, PageLinks, Progress, RateLimit, ResourceType, Snapshot, SnapshotType,
     WalkSummary,
 };
 pub use pagination::{Items, List, ListDropletSnapshots, ListSnapshots, Pages};
-pub use retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
-pub use walk::{DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_MAX_PASSES, MAX_CONCURRENCY};
+pub use retry::RetryPolicy;
 
 /// The client progenitor generates from `openapi/snapshots.yaml`, whole:
 /// the escape hatch behind [`Client::raw`] (feature `raw-client`).

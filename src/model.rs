@@ -393,6 +393,9 @@ pub struct Page<T> {
     /// The rate-limit state reported with this page, when the headers were
     /// present.
     pub rate_limit: Option<RateLimit>,
+    /// The server's clock when it answered (the `Date` header, to the
+    /// second), when present: the clock `created_at` comes from.
+    pub date: Option<DateTime<Utc>>,
 }
 
 impl<T> Page<T> {

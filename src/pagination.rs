@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use futures_util::stream::{self, Stream, StreamExt, TryStreamExt};
 
-use crate::client::{Call, Client};
+use crate::client::{CallOptions, Client};
 use crate::endpoints::{DropletSnapshotsEndpoint, Endpoint, PageRequest, SnapshotsEndpoint};
 use crate::error::Result;
 use crate::model::Page;
@@ -101,7 +101,7 @@ impl<E: Endpoint> List<E> {
     }
 
     /// The most requests a walk makes, re-reads included. Default
-    /// [`DEFAULT_MAX_PAGES`](crate::DEFAULT_MAX_PAGES) (5,000: the API's
+    /// 5,000 (the API's
     /// hourly budget), whatever the server's total says. A walk that
     /// needs more ends with an [`ErrorKind::Inconsistent`] error.
     ///
@@ -113,7 +113,7 @@ impl<E: Endpoint> List<E> {
 
     /// The most passes over the listing: the walk itself and the re-reads
     /// it makes when the listing changed while it was read. Default
-    /// [`DEFAULT_MAX_PASSES`](crate::DEFAULT_MAX_PASSES) (4). 1 never
+    /// 4. 1 never
     /// re-reads: a listing that changed ends the walk with an error.
     pub fn max_passes(mut self, passes: u32) -> Self {
         self.options.max_passes = passes;
@@ -180,7 +180,7 @@ impl<E: Endpoint> List<E> {
         let request = PageRequest {
             page: self.options.page,
             per_page: self.options.per_page,
-            call: Call {
+            call: CallOptions {
                 policy: self.options.policy,
                 deadline,
             },

@@ -40,10 +40,7 @@ pub(crate) struct RateState {
 
 impl RateState {
     fn with<R>(&self, f: impl FnOnce(&mut Latest) -> R) -> R {
-        match self.latest.lock() {
-            Ok(mut latest) => f(&mut latest),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut crate::lock::lock(&self.latest))
     }
 
     /// The freshest report of any answer.
@@ -108,10 +105,7 @@ impl Pacer {
         if self.limit == 0 {
             return Ok(());
         }
-        let mut sent = match self.sent.lock() {
-            Ok(sent) => sent,
-            Err(poisoned) => poisoned.into_inner(),
-        };
+        let mut sent = crate::lock::lock(&self.sent);
         while sent
             .front()
             .is_some_and(|oldest| now.saturating_duration_since(*oldest) >= self.per)

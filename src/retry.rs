@@ -184,7 +184,7 @@ impl Retryable {
 }
 
 /// The budget's default capacity (as in the AWS SDKs' standard mode).
-pub const DEFAULT_RETRY_BUDGET: u32 = 500;
+pub(crate) const DEFAULT_RETRY_BUDGET: u32 = 500;
 /// What a retry after a 429 or a 5xx costs (as in the AWS SDKs).
 pub(crate) const RETRY_COST: u32 = 5;
 /// What a retry after a timeout or a transport failure costs.
@@ -210,10 +210,7 @@ impl RetryBudget {
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut u32) -> R) -> R {
-        match self.tokens.lock() {
-            Ok(mut tokens) => f(&mut tokens),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut crate::lock::lock(&self.tokens))
     }
 
     pub(crate) fn remaining(&self) -> u32 {

@@ -24,14 +24,14 @@ use serde::de::DeserializeOwned;
 use crate::clock::Timer;
 use crate::error::{self, BodyLimit, DecodeError, Error, Result};
 use crate::generated::{self, types};
-use crate::model::{DropletSnapshot, PageLinks, RateLimit, ResourceType, Snapshot};
+use crate::model::{DropletSnapshot, PageLinks, ResourceType, Snapshot};
 use crate::rate::RateState;
 use crate::redact;
 
 mod answer;
 mod body;
 
-use answer::{api_error, rate_limit};
+use answer::{AnswerHeaders, api_error};
 
 pub(crate) use body::BodyLimits;
 use body::{read_bounded, read_limited};
@@ -48,18 +48,17 @@ pub(crate) struct Operation {
     pub(crate) scope: &'static str,
 }
 
-/// One page as the server sent it, in crate types.
+/// One page as the server sent it, in crate types: its body and what its
+/// headers said.
 #[derive(Debug)]
-pub(crate) struct PageBody<T> {
+pub(crate) struct PageAnswer<T> {
     pub(crate) items: Vec<T>,
     /// `meta.total`, as the server sent it (signed, as upstream allows;
     /// checked when the page is made).
     pub(crate) total: i64,
     pub(crate) links: PageLinks,
+    pub(crate) headers: AnswerHeaders,
 }
-
-/// A page body and the rate limit its response reported.
-pub(crate) type Response<T> = (PageBody<T>, Option<RateLimit>);
 
 /// A root certificate to trust besides the system's.
 #[derive(Clone)]
@@ -219,7 +218,7 @@ impl Transport {
         droplet_id: NonZeroU64,
         page: Option<NonZeroU64>,
         per_page: Option<NonZeroU64>,
-    ) -> Result<Response<DropletSnapshot>> {
+    ) -> Result<PageAnswer<DropletSnapshot>> {
         // Progenitor's builder interface: a parameter upstream adds later
         // is one more optional setter, and this call still compiles.
         let mut call = self.raw.droplets_list_snapshots().droplet_id(droplet_id);
@@ -229,8 +228,8 @@ impl Transport {
         if let Some(per_page) = per_page {
             call = call.per_page(per_page);
         }
-        let (body, rate) = self.bounded(op, call.send()).await?;
-        Ok((page_body(body.snapshots, body.meta, body.links), rate))
+        let (body, headers) = self.bounded(op, call.send()).await?;
+        Ok(page_answer(body.snapshots, body.meta, body.links, headers))
     }
 
     /// One attempt at a page of the account's snapshots.
@@ -240,7 +239,7 @@ impl Transport {
         page: Option<NonZeroU64>,
         per_page: Option<NonZeroU64>,
         resource_type: Option<&ResourceType>,
-    ) -> Result<Response<Snapshot>> {
+    ) -> Result<PageAnswer<Snapshot>> {
         let mut call = self.raw.snapshots_list();
         if let Some(page) = page {
             call = call.page(page);
@@ -251,8 +250,8 @@ impl Transport {
         if let Some(resource_type) = resource_type {
             call = call.resource_type(resource_type.clone());
         }
-        let (body, rate) = self.bounded(op, call.send()).await?;
-        Ok((page_body(body.snapshots, body.meta, body.links), rate))
+        let (body, headers) = self.bounded(op, call.send()).await?;
+        Ok(page_answer(body.snapshots, body.meta, body.links, headers))
     }
 
     /// Runs one generated call with this transport's body limits, reports
@@ -262,7 +261,7 @@ impl Transport {
         &self,
         op: &Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
-    ) -> Result<(T, Option<RateLimit>)> {
+    ) -> Result<(T, AnswerHeaders)> {
         let started = Instant::now();
         let state = CallState {
             limits: self.limits,
@@ -282,7 +281,7 @@ impl Transport {
             None => self.finish(op, result).await,
         };
         let report = match &outcome {
-            Ok((_, rate)) => rate.map(|r| (r, true)),
+            Ok((_, headers)) => headers.rate_limit.map(|r| (r, true)),
             Err(error) => error.rate_limit().map(|r| (*r, false)),
         };
         if let Some((rate, success)) = report {
@@ -299,11 +298,11 @@ impl Transport {
         &self,
         op: &Operation,
         result: std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>,
-    ) -> Result<(T, Option<RateLimit>)> {
+    ) -> Result<(T, AnswerHeaders)> {
         match result {
             Ok(value) => {
-                let rate = rate_limit(value.headers());
-                Ok((value.into_inner(), rate))
+                let headers = AnswerHeaders::of(value.headers());
+                Ok((value.into_inner(), headers))
             }
             Err(error) => Err(self.convert_error::<T>(op, error).await),
         }
@@ -377,11 +376,17 @@ fn log_outcome<T>(op: &Operation, started: Instant, result: &Result<T>) {
     }
 }
 
-fn page_body<T>(items: Vec<T>, meta: types::Meta, links: Option<PageLinks>) -> PageBody<T> {
-    PageBody {
+fn page_answer<T>(
+    items: Vec<T>,
+    meta: types::Meta,
+    links: Option<PageLinks>,
+    headers: AnswerHeaders,
+) -> PageAnswer<T> {
+    PageAnswer {
         items,
         total: meta.total,
         links: links.unwrap_or_default(),
+        headers,
     }
 }
 

@@ -34,9 +34,26 @@
 //!   counts against `max_pages` ([`WalkState::read_page`],
 //!   [`WalkState::refill`]).
 
-mod fetch;
+//!
+//! # Layout
+//!
+//! - `walk.rs` (here): [`WalkState`], its parts, and the loop of
+//!   [`WalkState::next`]: start, refill, read, end.
+//! - `walk/paging.rs`: which page is fetched next, in which order, and
+//!   all page arithmetic ([`Paging`](paging::Paging)).
+//! - `walk/in_flight.rs`: the fetches in flight and the one way to cancel
+//!   them; a panic in a fetch task resumes in the caller.
+//! - `walk/read.rs`: reading one page (count against total, new items,
+//!   the limit, delivery).
+//! - `walk/pass.rs`: what one pass saw and whether it can be trusted.
+//! - `walk/reread.rs`: the end of a pass: trust it, read again, or fail.
+//! - `walk/keys.rs`: exact, small de-duplication keys.
+//! - `walk/options.rs`: the settings of a walk.
+
+mod in_flight;
 mod keys;
 mod options;
+mod paging;
 mod pass;
 mod read;
 mod reread;
@@ -49,62 +66,97 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_util::stream::{FuturesOrdered, StreamExt};
 use tracing::Instrument;
 
-use crate::client::{Call, Client};
+use crate::client::{CallOptions, Client};
 use crate::endpoints::{Endpoint, MAX_PER_PAGE, PageRequest};
 use crate::error::{Error, Result};
 use crate::model::{Page, WalkSummary};
-use fetch::{Fetch, Work};
+use in_flight::InFlight;
 use keys::ItemKey;
-use pass::{Direction, Pass};
+use paging::{Direction, Paging};
+use pass::Pass;
 
 /// Pages fetched at once by default during a walk.
-pub const DEFAULT_CONCURRENCY: usize = 8;
+pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
 /// The most pages a walk may fetch at once.
-pub const MAX_CONCURRENCY: usize = 64;
+pub(crate) const MAX_CONCURRENCY: usize = 64;
 /// The most requests one walk makes by default, re-reads included:
 /// DigitalOcean's hourly budget, so a walk that needed more could not
 /// finish within an hour anyway.
-pub const DEFAULT_MAX_PAGES: u64 = 5_000;
+pub(crate) const DEFAULT_MAX_PAGES: u64 = 5_000;
 /// The most passes over the listing by default: the walk and three
 /// re-reads.
-pub const DEFAULT_MAX_PASSES: u32 = 4;
+pub(crate) const DEFAULT_MAX_PASSES: u32 = 4;
 /// Pages per pass that may hold items without anything new to the pass.
 pub(crate) const STALL_BUDGET: u32 = 3;
 
 /// One walk over a listing; [`WalkState::next`] yields its pages.
 pub(crate) struct WalkState<E: Endpoint> {
+    /// What is read, and with which settings.
+    source: Source<E>,
+    /// Which pages the current pass has read and reads next.
+    paging: Paging,
+    /// The fetches in flight, in the order they are yielded.
+    in_flight: InFlight<E::Item>,
+    /// What the current pass saw.
+    pass: Pass,
+    /// What the passes before it left to compare against.
+    history: History,
+    /// The ids delivered so far (empty with `dedup(false)`).
+    seen: HashSet<ItemKey>,
+    /// What bounds the walk besides its settings.
+    bounds: Bounds,
+    /// Where the walk stands, shared with its stream.
+    report: Report,
+    phase: Phase,
+}
+
+/// The listing a walk reads and how.
+struct Source<E> {
     client: Client,
     endpoint: E,
     options: WalkOptions,
-    /// The page size every request asks for.
-    asked: u64,
-    /// The page size the server serves: `asked`, or less when the first
-    /// page shows the server caps it.
-    size: u64,
-    start: u64,
-    pass: Pass,
-    /// The next page to request, and the last one the walk plans to.
-    next_page: u64,
-    planned_last: u64,
-    /// The pass reached the end of the listing: nothing more to request.
-    pass_ended: bool,
-    /// The page the pass read last.
-    read_up_to: u64,
-    in_flight: FuturesOrdered<Fetch<E::Item>>,
+}
+
+/// What earlier passes saw.
+struct History {
+    /// A summary of everything the previous pass read: two identical
+    /// passes in a row mean the server gives the same answer every time.
+    previous_fingerprint: Option<u64>,
+    /// The direction of the previous re-read, to alternate after a
+    /// listing that moved both ways.
+    previous_direction: Direction,
+}
+
+/// What bounds a walk besides its settings.
+struct Bounds {
     /// Requests the rate limit allows to start, as of the latest page.
     allowance: u64,
-    /// The ids delivered so far (empty with `dedup(false)`).
-    seen: HashSet<ItemKey>,
-    previous_fingerprint: Option<u64>,
-    previous_direction: Direction,
-    summary: Arc<Mutex<WalkSummary>>,
-    local: WalkSummary,
-    done: bool,
     /// When the whole walk must be over; set when it starts.
     deadline: Option<Instant>,
+}
+
+/// The walk's summary: its own copy, and the one its stream reads.
+struct Report {
+    local: WalkSummary,
+    shared: Arc<Mutex<WalkSummary>>,
+}
+
+impl Report {
+    fn publish(&self) {
+        *crate::lock::lock(&self.shared) = self.local;
+    }
+}
+
+/// Where a walk is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Nothing sent yet: the settings are checked on the first poll.
+    Ready,
+    Running,
+    /// Over: [`WalkState::next`] yields nothing more.
+    Over,
 }
 
 /// What reading one page led to.
@@ -128,47 +180,186 @@ impl<E: Endpoint> WalkState<E> {
             Some(n) => n.clamp(1, MAX_PER_PAGE),
             None => MAX_PER_PAGE,
         });
-        let start = options.page.unwrap_or(1);
         Self {
+            paging: Paging::new(options.page.unwrap_or(1), asked),
+            source: Source {
+                client,
+                endpoint,
+                options,
+            },
+            in_flight: InFlight::new(),
+            pass: Pass::new(1, Direction::Ascending, None),
+            history: History {
+                previous_fingerprint: None,
+                previous_direction: Direction::Ascending,
+            },
+            seen: HashSet::new(),
+            bounds: Bounds {
+                allowance: u64::MAX,
+                deadline: None,
+            },
+            report: Report {
+                local: WalkSummary {
+                    consistent: true,
+                    passes: 1,
+                    ..WalkSummary::default()
+                },
+                shared: summary,
+            },
+            phase: Phase::Ready,
+        }
+    }
+
+    /// The next page of the walk, `None` once it is over.
+    pub(crate) async fn next(&mut self) -> Option<Result<Page<E::Item>>> {
+        match self.phase {
+            Phase::Over => return None,
+            Phase::Ready => {
+                if let Err(e) = self.begin() {
+                    return self.fail(e);
+                }
+                if self.phase == Phase::Over {
+                    return None;
+                }
+            }
+            Phase::Running => {}
+        }
+        loop {
+            if let Err(e) = self.refill() {
+                return self.fail(e);
+            }
+            let Some((number, result)) = self.in_flight.next().await else {
+                match self.end_pass() {
+                    Step::End(end) => return end,
+                    _ => continue,
+                }
+            };
+            let step = match result {
+                Ok(page) => self.read_page(number, page),
+                Err(e) => Step::End(self.fail_at(e, number)),
+            };
+            match step {
+                Step::Deliver(page) => return Some(Ok(page)),
+                Step::Continue => {}
+                Step::End(end) => return end,
+            }
+        }
+    }
+
+    /// Checks the walk's own settings before the first request and starts
+    /// its clock.
+    fn begin(&mut self) -> Result<()> {
+        self.source.options.check()?;
+        self.phase = Phase::Running;
+        if self.source.options.limit == Some(0) {
+            self.finish(true);
+            return Ok(());
+        }
+        let timer = self.source.client.timer();
+        self.bounds.deadline = self
+            .source
+            .options
+            .deadline
+            .and_then(|d| timer.now().checked_add(d));
+        Ok(())
+    }
+
+    /// Starts as many requests as the window, the plan, the limit, the
+    /// ceiling and the rate limit allow. Re-reads go one page at a time.
+    fn refill(&mut self) -> Result<()> {
+        let window = if self.pass.number > 1 || self.paging.nothing_read() {
+            1
+        } else {
+            let allowance = usize::try_from(self.bounds.allowance).unwrap_or(usize::MAX);
+            self.source.options.concurrency.min(allowance).max(1)
+        };
+        let cap = self.limit_last();
+        while self.in_flight.len() < window {
+            let Some(page) = self.paging.next_wanted(cap) else {
+                break;
+            };
+            if self.report.local.requests >= self.source.options.max_pages {
+                return Err(Error::inconsistent(format!(
+                    "the walk reached its ceiling of {} requests (max_pages) with the listing not yet read to its end",
+                    self.source.options.max_pages
+                )));
+            }
+            self.spawn(page);
+            self.paging.requested();
+            self.bounds.allowance = self.bounds.allowance.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    fn spawn(&mut self, page: u64) {
+        let Source {
             client,
             endpoint,
-            asked,
-            size: asked,
-            start,
-            pass: Pass::new(1, Direction::Ascending, None),
-            next_page: start,
-            planned_last: start,
-            pass_ended: false,
-            read_up_to: start.saturating_sub(1),
-            in_flight: FuturesOrdered::new(),
-            allowance: u64::MAX,
-            seen: HashSet::new(),
-            previous_fingerprint: None,
-            previous_direction: Direction::Ascending,
-            summary,
-            local: WalkSummary {
-                consistent: true,
-                passes: 1,
-                ..WalkSummary::default()
-            },
-            done: false,
-            deadline: None,
             options,
+        } = &self.source;
+        let (client, endpoint) = (client.clone(), endpoint.clone());
+        let request = PageRequest {
+            page: Some(page),
+            per_page: Some(self.paging.asked()),
+            call: CallOptions {
+                policy: options.policy.clone(),
+                deadline: self.bounds.deadline,
+            },
+        };
+        let span = tracing::debug_span!(
+            "page",
+            page,
+            per_page = self.paging.asked(),
+            pass = self.pass.number
+        );
+        let fetch = async move { endpoint.fetch(&client, &request).await }.instrument(span);
+        if !self.in_flight.is_empty() {
+            self.pass.overlapped = true;
+        }
+        // The first page and one-at-a-time reads have nothing to overlap.
+        let prefetch =
+            options.concurrency > 1 && self.pass.number == 1 && page > self.paging.start();
+        self.report.local.requests += 1;
+        self.in_flight.push(page, fetch, prefetch);
+    }
+
+    /// The last page the limit can need, if every page read from here on
+    /// brought a full page of new items.
+    fn limit_last(&self) -> u64 {
+        match self.source.options.limit {
+            Some(limit) if self.pass.number == 1 => self
+                .paging
+                .last_for(limit.saturating_sub(self.report.local.items)),
+            _ => u64::MAX,
         }
     }
 
-    fn publish(&self) {
-        match self.summary.lock() {
-            Ok(mut s) => *s = self.local,
-            Err(poisoned) => *poisoned.into_inner() = self.local,
-        }
+    /// Ends the walk: nothing more is yielded, what is in flight is
+    /// cancelled, the summary is published. The one way a walk ends.
+    fn close(&mut self) {
+        self.phase = Phase::Over;
+        self.in_flight.cancel();
+        self.report.publish();
     }
 
-    /// Ends the walk with `error`, recording where it stood.
-    fn fail(&mut self, error: Error, page: u64) -> Option<Result<Page<E::Item>>> {
-        self.done = true;
-        self.in_flight = FuturesOrdered::new();
-        self.publish();
+    /// Ends the walk without an error.
+    fn finish(&mut self, consistent: bool) {
+        self.report.local.complete = true;
+        self.report.local.consistent = consistent;
+        self.report.local.changed |= self.pass.changed();
+        self.close();
+    }
+
+    /// Ends the walk with `error`, at the page the pass stands on.
+    fn fail(&mut self, error: Error) -> Option<Result<Page<E::Item>>> {
+        let page = self.paging.first_unread();
+        self.fail_at(error, page)
+    }
+
+    /// Ends the walk with `error`, met reading `page`: says how far the
+    /// walk got and where to resume.
+    fn fail_at(&mut self, error: Error, page: u64) -> Option<Result<Page<E::Item>>> {
+        self.close();
         if error.is_invalid_input() {
             // Nothing was sent: there is nothing to resume.
             return Some(Err(error));
@@ -178,166 +369,11 @@ impl<E: Endpoint> WalkState<E> {
         let resume = if self.pass.number == 1 {
             page
         } else {
-            self.start
+            self.paging.start()
         };
+        let local = self.report.local;
         Some(Err(error
-            .with_walk_position(self.local.items, resume)
-            .with_walk_summary(self.local)))
-    }
-
-    fn spawn(&mut self, page: u64) {
-        let client = self.client.clone();
-        let endpoint = self.endpoint.clone();
-        let request = PageRequest {
-            page: Some(page),
-            per_page: Some(self.asked),
-            call: Call {
-                policy: self.options.policy.clone(),
-                deadline: self.deadline,
-            },
-        };
-        let span =
-            tracing::debug_span!("page", page, per_page = self.asked, pass = self.pass.number);
-        let future = async move { endpoint.fetch(&client, &request).await }.instrument(span);
-        if !self.in_flight.is_empty() {
-            self.pass.overlapped = true;
-        }
-        // The first page and one-at-a-time reads have nothing to overlap.
-        let prefetch = self.options.concurrency > 1 && self.pass.number == 1 && page > self.start;
-        let work = if prefetch {
-            Work::Task(tokio::spawn(future))
-        } else {
-            Work::Inline(Box::pin(future))
-        };
-        self.local.requests += 1;
-        self.in_flight.push_back(Fetch { page, work });
-    }
-
-    /// Starts as many requests as the window, the plan, the limit, the
-    /// ceiling and the rate limit allow. Re-reads go one page at a time.
-    fn refill(&mut self) -> Result<()> {
-        if self.pass_ended {
-            return Ok(());
-        }
-        let window = if self.pass.number > 1 || self.read_up_to < self.start {
-            1
-        } else {
-            self.options
-                .concurrency
-                .min(usize::try_from(self.allowance).unwrap_or(usize::MAX))
-                .max(1)
-        };
-        let last = self.planned_last.min(self.limit_last());
-        while self.in_flight.len() < window && self.wanted(last) {
-            if self.local.requests >= self.options.max_pages {
-                return Err(Error::inconsistent(format!(
-                    "the walk reached its ceiling of {} requests (max_pages) with the listing not yet read to its end",
-                    self.options.max_pages
-                )));
-            }
-            let page = self.next_page;
-            self.spawn(page);
-            self.allowance = self.allowance.saturating_sub(1);
-            match self.pass.direction {
-                Direction::Ascending => self.next_page += 1,
-                // Stops below `start`: `wanted` is false from there.
-                Direction::Descending => self.next_page = self.next_page.saturating_sub(1),
-            }
-        }
-        Ok(())
-    }
-
-    fn wanted(&self, last: u64) -> bool {
-        match self.pass.direction {
-            Direction::Ascending => self.next_page <= last,
-            Direction::Descending => self.next_page >= self.start && self.next_page > 0,
-        }
-    }
-
-    /// The last page the limit can need, if every page read from here on
-    /// brought a full page of new items.
-    fn limit_last(&self) -> u64 {
-        match self.options.limit {
-            Some(limit) if self.pass.number == 1 => {
-                let room = limit.saturating_sub(self.local.items);
-                self.read_up_to
-                    .saturating_add(room.div_ceil(self.size.max(1)))
-            }
-            _ => u64::MAX,
-        }
-    }
-
-    /// The next page of the walk, `None` once it is over.
-    pub(crate) async fn next(&mut self) -> Option<Result<Page<E::Item>>> {
-        if self.done {
-            return None;
-        }
-        if self.local.requests == 0 {
-            if let Err(e) = self.check() {
-                self.done = true;
-                return Some(Err(e));
-            }
-            if self.options.limit == Some(0) {
-                return self.finish(true);
-            }
-            self.deadline = self.options.deadline.map(|d| self.client.timer().now() + d);
-        }
-        loop {
-            if let Err(e) = self.refill() {
-                return self.fail(e, self.next_page);
-            }
-            let Some((number, result)) = self.in_flight.next().await else {
-                match self.end_pass() {
-                    Step::End(end) => return end,
-                    _ => continue,
-                }
-            };
-            let page = match result {
-                Ok(page) => page,
-                Err(e) => return self.fail(e, number),
-            };
-            match self.read_page(number, page) {
-                Step::Deliver(page) => return Some(Ok(page)),
-                Step::Continue => {}
-                Step::End(end) => return end,
-            }
-        }
-    }
-
-    /// Checks the walk's own settings before the first request.
-    fn check(&self) -> Result<()> {
-        if !(1..=MAX_CONCURRENCY).contains(&self.options.concurrency) {
-            return Err(Error::invalid_input(
-                "concurrency",
-                format!(
-                    "{} is out of range: expected 1..={MAX_CONCURRENCY}",
-                    self.options.concurrency
-                ),
-            ));
-        }
-        if self.options.max_pages == 0 {
-            return Err(Error::invalid_input(
-                "max_pages",
-                "0 is out of range: a walk needs at least one page",
-            ));
-        }
-        if self.options.max_passes == 0 {
-            return Err(Error::invalid_input(
-                "max_passes",
-                "0 is out of range: a walk needs at least one pass",
-            ));
-        }
-        Ok(())
-    }
-
-    /// The end of a walk without an error.
-    fn finish(&mut self, consistent: bool) -> Option<Result<Page<E::Item>>> {
-        self.done = true;
-        self.in_flight = FuturesOrdered::new();
-        self.local.complete = true;
-        self.local.consistent = consistent;
-        self.local.changed |= self.pass.changed();
-        self.publish();
-        None
+            .with_walk_position(local.items, resume)
+            .with_walk_summary(local)))
     }
 }

@@ -115,7 +115,7 @@ async fn a_zip_bomb_is_an_error_not_an_out_of_memory() {
     assert!(
         error
             .to_string()
-            .contains(&digitalocean_snapshots::DEFAULT_MAX_RESPONSE_BYTES.to_string()),
+            .contains(&(8u64 * 1024 * 1024).to_string()),
         "{error}"
     );
 }

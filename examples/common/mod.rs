@@ -2,7 +2,10 @@
 //! otherwise for the bundled fake server.
 
 use digitalocean_sandbox::Sandbox;
-use digitalocean_snapshots::{Client, TOKEN_ENV_VARS};
+use digitalocean_snapshots::Client;
+
+/// Where `Client::from_env` looks for the token, in order.
+pub const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN"];
 
 /// The client, and the fake server it talks to when there is no token
 /// (keep it alive as long as the client is used).

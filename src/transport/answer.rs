@@ -10,6 +10,36 @@ use crate::clock;
 use crate::error::ApiError;
 use crate::model::RateLimit;
 
+/// What a success answer's headers say that the walk and the client use.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct AnswerHeaders {
+    /// The three `ratelimit-*` headers, when all are there.
+    pub(crate) rate_limit: Option<RateLimit>,
+    /// `Date`: the server's clock when it answered (second resolution),
+    /// the clock `created_at` comes from.
+    pub(crate) date: Option<DateTime<Utc>>,
+}
+
+impl AnswerHeaders {
+    pub(super) fn of(headers: &HeaderMap) -> Self {
+        Self {
+            rate_limit: rate_limit(headers),
+            date: http_date(headers.get(header::DATE)),
+        }
+    }
+}
+
+/// An HTTP-date (`Wed, 21 Oct 2026 07:28:00 GMT`), as `Date` and
+/// `Retry-After` carry it.
+fn http_date(value: Option<&reqwest::header::HeaderValue>) -> Option<DateTime<Utc>> {
+    let value = value?.to_str().ok()?.trim();
+    Some(
+        DateTime::parse_from_rfc2822(value)
+            .ok()?
+            .with_timezone(&Utc),
+    )
+}
+
 /// Reads the three `ratelimit-*` headers; `None` unless all three are
 /// present and well-formed.
 pub(super) fn rate_limit(headers: &HeaderMap) -> Option<RateLimit> {
@@ -77,13 +107,11 @@ pub(super) fn api_error(
 /// `retry-after` in either form RFC 9110 allows: seconds, or an
 /// HTTP-date (a date already past is no wait).
 fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
-    let value = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
+    let raw = headers.get(header::RETRY_AFTER)?;
+    if let Ok(seconds) = raw.to_str().ok()?.trim().parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
-    let date = DateTime::parse_from_rfc2822(value)
-        .ok()?
-        .with_timezone(&Utc);
+    let date = http_date(Some(raw))?;
     Some(clock::until(now, date).unwrap_or(Duration::ZERO))
 }
 

@@ -4,7 +4,8 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_MAX_PASSES};
+use super::{DEFAULT_CONCURRENCY, DEFAULT_MAX_PAGES, DEFAULT_MAX_PASSES, MAX_CONCURRENCY};
+use crate::error::{Error, Result};
 use crate::model::{Progress, WalkSummary};
 use crate::retry::RetryPolicy;
 
@@ -44,6 +45,34 @@ impl Default for WalkOptions {
     }
 }
 
+impl WalkOptions {
+    /// Checks the walk's own settings, before the first request.
+    pub(super) fn check(&self) -> Result<()> {
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(Error::invalid_input(
+                "concurrency",
+                format!(
+                    "{} is out of range: expected 1..={MAX_CONCURRENCY}",
+                    self.concurrency
+                ),
+            ));
+        }
+        if self.max_pages == 0 {
+            return Err(Error::invalid_input(
+                "max_pages",
+                "0 is out of range: a walk needs at least one page",
+            ));
+        }
+        if self.max_passes == 0 {
+            return Err(Error::invalid_input(
+                "max_passes",
+                "0 is out of range: a walk needs at least one pass",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Debug for WalkOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WalkOptions")
@@ -64,8 +93,5 @@ impl fmt::Debug for WalkOptions {
 
 /// Reads a summary shared with a walk.
 pub(crate) fn read_summary(summary: &Mutex<WalkSummary>) -> WalkSummary {
-    match summary.lock() {
-        Ok(s) => *s,
-        Err(poisoned) => *poisoned.into_inner(),
-    }
+    *crate::lock::lock(summary)
 }

@@ -29,16 +29,7 @@ use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use super::keys::ItemKey;
-
-/// The order a pass reads pages in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Direction {
-    /// From the first page on; the walk itself, and re-reads after
-    /// insertions.
-    Ascending,
-    /// From the last page down; re-reads after deletions.
-    Descending,
-}
+use super::paging::Direction;
 
 /// What one pass saw.
 #[derive(Debug)]

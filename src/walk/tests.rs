@@ -9,6 +9,8 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 
+use futures_util::StreamExt;
+
 use super::*;
 use crate::endpoints::{ItemId, sealed};
 use crate::error::ErrorKind;
@@ -54,6 +56,8 @@ struct Model {
     cap: Option<u64>,
     /// Pages served with no items once, whatever the list holds.
     holes: Vec<u64>,
+    /// A page whose fetch panics: a bug in the fetch, not the server.
+    panics_on: Option<u64>,
 }
 
 impl Model {
@@ -89,6 +93,11 @@ impl Model {
     }
 
     fn serve(&mut self, page: u64, per_page: u64) -> Page<Item> {
+        assert_ne!(
+            self.panics_on,
+            Some(page),
+            "a bug in the fetch of page {page}"
+        );
         if let Some(Some(change)) = self.script.get(self.serves).copied() {
             self.apply(change);
         }
@@ -118,6 +127,7 @@ impl Model {
             per_page,
             links: Default::default(),
             rate_limit: None,
+            date: None,
         }
     }
 }
@@ -127,10 +137,7 @@ struct ModelEndpoint(Arc<Mutex<Model>>);
 
 impl ModelEndpoint {
     fn with<R>(&self, f: impl FnOnce(&mut Model) -> R) -> R {
-        match self.0.lock() {
-            Ok(mut model) => f(&mut model),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        f(&mut crate::lock::lock(&self.0))
     }
 }
 
@@ -356,4 +363,16 @@ fn a_listing_that_never_settles_ends_with_the_summary() {
     let summary = error.walk_summary().copied().unwrap_or_default();
     assert_eq!(summary.passes, DEFAULT_MAX_PASSES, "{summary:?}");
     assert!(summary.changed && !summary.consistent, "{summary:?}");
+}
+
+/// A panic in a prefetched page's task is a bug: it resumes in the caller
+/// (as a `JoinHandle`'s does), never as a listing that does not add up.
+#[test]
+#[should_panic(expected = "a bug in the fetch of page 3")]
+fn a_panic_in_a_fetch_task_resumes_in_the_caller() {
+    let mut m = model(100, Vec::new(), vec![0, 1]);
+    m.panics_on = Some(3);
+    let run = walk(m, 10, 4, None);
+    // Not reached: the walk panics.
+    let _ = run.result;
 }

@@ -19,9 +19,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use digitalocean_sandbox::spec;
 use digitalocean_sandbox::{Faults, RateLimits, Sandbox};
 use digitalocean_snapshots::raw::types;
-use digitalocean_snapshots::{
-    DEFAULT_PER_PAGE, DropletSnapshot, MAX_PER_PAGE, ResourceType, Snapshot, SnapshotType,
-};
+use digitalocean_snapshots::{DropletSnapshot, ResourceType, Snapshot, SnapshotType};
+
+/// The largest page the crate accepts (`List::per_page`), and the API's
+/// default: the fragment must say the same.
+const MAX_PER_PAGE: u64 = 200;
+const DEFAULT_PER_PAGE: u64 = 20;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};

@@ -1,0 +1,111 @@
+//! The page fetches of a walk that are in flight, in the order they will
+//! be yielded, and the one way to cancel them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_util::stream::{FuturesOrdered, StreamExt};
+
+use crate::error::{Error, Result};
+use crate::model::Page;
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
+
+/// The fetches in flight. Prefetched pages run on tasks of their own, so
+/// they progress (and decode on another core) while the consumer is busy;
+/// a page read alone is polled in place. Either way the request is
+/// cancelled when its entry is dropped: by [`cancel`](Self::cancel), or
+/// with the walk.
+pub(super) struct InFlight<T> {
+    fetches: FuturesOrdered<PageFetch<T>>,
+}
+
+impl<T: Send + 'static> InFlight<T> {
+    pub(super) fn new() -> Self {
+        Self {
+            fetches: FuturesOrdered::new(),
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.fetches.len()
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.fetches.is_empty()
+    }
+
+    /// Starts fetching `page`: on a task of its own (`prefetch`), or to be
+    /// polled in place.
+    pub(super) fn push(
+        &mut self,
+        page: u64,
+        fetch: impl Future<Output = Result<Page<T>>> + Send + 'static,
+        prefetch: bool,
+    ) {
+        let work = if prefetch {
+            Work::Task(tokio::spawn(fetch))
+        } else {
+            Work::Inline(Box::pin(fetch))
+        };
+        self.fetches.push_back(PageFetch { page, work });
+    }
+
+    /// The next fetch in order, once it is done; `None` when none is in
+    /// flight.
+    ///
+    /// # Panics
+    ///
+    /// When the task fetching the page panicked: a bug, resumed in the
+    /// caller as tokio's `JoinHandle` users do, never passed off as a
+    /// listing error.
+    pub(super) async fn next(&mut self) -> Option<(u64, Result<Page<T>>)> {
+        self.fetches.next().await
+    }
+
+    /// Cancels every fetch in flight: tasks are aborted, requests dropped.
+    pub(super) fn cancel(&mut self) {
+        self.fetches = FuturesOrdered::new();
+    }
+}
+
+/// One page fetch, in flight.
+struct PageFetch<T> {
+    page: u64,
+    work: Work<T>,
+}
+
+enum Work<T> {
+    Task(tokio::task::JoinHandle<Result<Page<T>>>),
+    Inline(PageFuture<T>),
+}
+
+impl<T> Future for PageFetch<T> {
+    type Output = (u64, Result<Page<T>>);
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let page = self.page;
+        let result = match &mut self.work {
+            Work::Inline(future) => std::task::ready!(future.as_mut().poll(cx)),
+            Work::Task(task) => match std::task::ready!(Pin::new(task).poll(cx)) {
+                Ok(result) => result,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Only a runtime shutting down cancels a task the walk
+                // still holds: the request never finished.
+                Err(e) => Err(Error::transport(format!(
+                    "the task fetching page {page} was cancelled: {e}"
+                ))),
+            },
+        };
+        Poll::Ready((page, result))
+    }
+}
+
+impl<T> Drop for PageFetch<T> {
+    fn drop(&mut self) {
+        if let Work::Task(task) = &self.work {
+            task.abort();
+        }
+    }
+}
