@@ -124,9 +124,6 @@ struct History {
     /// A summary of everything the previous pass read: two identical
     /// passes in a row mean the server gives the same answer every time.
     previous_fingerprint: Option<u64>,
-    /// The direction of the previous re-read, to alternate after a
-    /// listing that moved both ways.
-    previous_direction: Direction,
 }
 
 /// What bounds a walk besides its settings.
@@ -188,10 +185,9 @@ impl<E: Endpoint> WalkState<E> {
                 options,
             },
             in_flight: InFlight::new(),
-            pass: Pass::new(1, Direction::Ascending, None),
+            pass: Pass::new(1, Direction::Ascending),
             history: History {
                 previous_fingerprint: None,
-                previous_direction: Direction::Ascending,
             },
             seen: HashSet::new(),
             bounds: Bounds {
@@ -228,14 +224,14 @@ impl<E: Endpoint> WalkState<E> {
             if let Err(e) = self.refill() {
                 return self.fail(e);
             }
-            let Some((number, result)) = self.in_flight.next().await else {
+            let Some((number, alone, result)) = self.in_flight.next().await else {
                 match self.end_pass() {
                     Step::End(end) => return end,
                     _ => continue,
                 }
             };
             let step = match result {
-                Ok(page) => self.read_page(number, page),
+                Ok(page) => self.read_page(number, alone, page),
                 Err(e) => Step::End(self.fail_at(e, number)),
             };
             match step {
@@ -275,7 +271,7 @@ impl<E: Endpoint> WalkState<E> {
         };
         let cap = self.limit_last();
         while self.in_flight.len() < window {
-            let Some(page) = self.paging.next_wanted(cap) else {
+            let Some(page) = self.paging.next_wanted(cap, self.in_flight.is_empty()) else {
                 break;
             };
             if self.report.local.requests >= self.source.options.max_pages {
@@ -313,9 +309,6 @@ impl<E: Endpoint> WalkState<E> {
             pass = self.pass.number
         );
         let fetch = async move { endpoint.fetch(&client, &request).await }.instrument(span);
-        if !self.in_flight.is_empty() {
-            self.pass.overlapped = true;
-        }
         // The first page and one-at-a-time reads have nothing to overlap.
         let prefetch =
             options.concurrency > 1 && self.pass.number == 1 && page > self.paging.start();

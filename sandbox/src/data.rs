@@ -181,8 +181,16 @@ impl Dataset {
     /// Drift: `insert` new snapshots at the head of the account's listing
     /// and `delete` from just after them, as a live account would between
     /// two page fetches.
-    pub(crate) fn drift(&mut self, insert: usize, delete: usize, at: (Position, Position)) {
+    /// New snapshots are stamped `now` (Unix seconds), the server's clock.
+    pub(crate) fn drift(
+        &mut self,
+        insert: usize,
+        delete: usize,
+        at: (Position, Position),
+        now: i64,
+    ) {
         let (insert_at, delete_at) = at;
+        let stamp = Value::String(rfc3339(now));
         for _ in 0..delete.min(self.snapshots.len()) {
             let at = self.index(delete_at, self.snapshots.len() - 1);
             self.snapshots.remove(at);
@@ -204,8 +212,56 @@ impl Dataset {
                 let volume = uuid(&mut self.rng);
                 volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0
             };
+            let mut value = value;
+            value["created_at"] = stamp.clone();
             let at = self.index(insert_at, self.snapshots.len());
             self.snapshots.insert(at, render(&value));
+        }
+    }
+
+    /// Rotation, as a retention job between two page reads: in the
+    /// account's listing and in every droplet's, `n` new snapshots made
+    /// now (stamped `now`, Unix seconds, the clock of the `Date` header;
+    /// listed last, as the API lists oldest first) and `n` deleted at
+    /// `at`, so no total moves.
+    pub(crate) fn rotate(&mut self, n: usize, at: Position, now: i64) {
+        let stamp = rfc3339(now);
+        for _ in 0..n {
+            if !self.snapshots.is_empty() {
+                let index = self.index(at, self.snapshots.len() - 1);
+                self.snapshots.remove(index);
+            }
+            let mut value = if self.rng.random_bool(0.5) {
+                self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
+                let droplet = self.rng.random_range(100_000_000..1_000_000_000u64);
+                let id = self.next_droplet_snapshot_id;
+                droplet_snapshot(&mut self.rng, &self.config, id, droplet, "rotated", false)
+                    .0
+                    .unwrap_or_default()
+            } else {
+                let volume = uuid(&mut self.rng);
+                volume_snapshot(&mut self.rng, &self.config, &volume, "rotated").0
+            };
+            value["created_at"] = Value::String(stamp.clone());
+            self.snapshots.push(render(&value));
+        }
+        let droplets: Vec<u64> = self.droplets.keys().copied().collect();
+        for droplet in droplets {
+            for _ in 0..n {
+                self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
+                let id = self.next_droplet_snapshot_id;
+                let (_, mut value, _) =
+                    droplet_snapshot(&mut self.rng, &self.config, id, droplet, "backup", true);
+                value["created_at"] = Value::String(stamp.clone());
+                let len = self.droplets.get(&droplet).map_or(0, Vec::len);
+                let index = (len > 0).then(|| self.index(at, len - 1));
+                if let Some(items) = self.droplets.get_mut(&droplet) {
+                    if let Some(index) = index {
+                        items.remove(index);
+                    }
+                    items.push(render(&value));
+                }
+            }
         }
     }
 
@@ -311,6 +367,13 @@ fn render(value: &Value) -> Item {
         resource_type,
         id,
     }
+}
+
+/// Unix seconds as RFC 3339, the form of `created_at`.
+fn rfc3339(secs: i64) -> String {
+    DateTime::<Utc>::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 fn timestamp(rng: &mut ChaCha8Rng) -> (i64, String) {

@@ -26,7 +26,9 @@ pub struct Faults {
     /// The `retry-after` seconds sent with those 429s. Default 1 when 0.
     pub retry_after_secs: u64,
     /// Drift: after each page served from the account's listing, this
-    /// many new snapshots are inserted (where `drift_insert_at` says) ...
+    /// many new snapshots (stamped with the server's clock) are inserted
+    /// (where `drift_insert_at` says; anywhere but the tail breaks the
+    /// API's order, oldest first) ...
     pub drift_insert: usize,
     /// ... and this many are deleted (where `drift_delete_at` says).
     pub drift_delete: usize,
@@ -35,6 +37,15 @@ pub struct Faults {
     pub drift_insert_at: Position,
     /// Where drift deletes. Default: anywhere at random.
     pub drift_delete_at: Position,
+    /// Rotation: after each page served from either listing, this many
+    /// snapshots are made (stamped with the server's clock, listed last)
+    /// and as many deleted (where `rotate_delete_at` says), in the
+    /// account's listing and in every droplet's: a retention job, so no
+    /// `meta.total` moves.
+    pub rotate: usize,
+    /// Where rotation deletes. Default: the head (the oldest, as
+    /// retention does).
+    pub rotate_delete_at: Position,
     /// Pages of the account's listing served empty, once each (a hole in
     /// an eventually consistent backend).
     pub holes: Vec<u64>,
@@ -109,6 +120,16 @@ impl Faults {
         Self {
             drift_insert: n,
             drift_insert_at: at,
+            ..Self::default()
+        }
+    }
+
+    /// A retention job: after each page served from either listing, `n`
+    /// snapshots made (listed last) and `n` deleted at `at`.
+    pub fn rotating(n: usize, at: Position) -> Self {
+        Self {
+            rotate: n,
+            rotate_delete_at: at,
             ..Self::default()
         }
     }

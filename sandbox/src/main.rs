@@ -79,6 +79,14 @@ struct Args {
     /// Where drift deletes.
     #[arg(long, value_enum, default_value_t = At::Random)]
     drift_delete_at: At,
+    /// Rotation after each page of either listing: this many snapshots
+    /// made (listed last, stamped now) and as many deleted, as a
+    /// retention job does (no total moves).
+    #[arg(long, default_value_t = 0)]
+    rotate: usize,
+    /// Where rotation deletes.
+    #[arg(long, value_enum, default_value_t = At::Head)]
+    rotate_delete_at: At,
     /// Serve at most this many items a page, whatever per_page asks.
     #[arg(long)]
     page_cap: Option<u64>,
@@ -163,6 +171,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         drift_delete: args.drift_delete,
         drift_insert_at: args.drift_insert_at.into(),
         drift_delete_at: args.drift_delete_at.into(),
+        rotate: args.rotate,
+        rotate_delete_at: args.rotate_delete_at.into(),
         holes: args.holes,
         page_cap: args.page_cap,
         total: args

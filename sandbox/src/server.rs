@@ -264,7 +264,10 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     let position = params.position(shared, &path);
     let window = window(items.iter(), params.page, params.per_page);
     let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
-    responses::page(&position, &window, total)
+    let response = responses::page(&position, &window, total);
+    drop(data);
+    rotate(shared);
+    response
 }
 
 /// The items of page `page` at `size` items a page.
@@ -316,9 +319,28 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
         && let Ok(mut data) = shared.data.write()
     {
         let at = (faults.drift_insert_at, faults.drift_delete_at);
-        data.drift(faults.drift_insert, faults.drift_delete, at);
+        data.drift(faults.drift_insert, faults.drift_delete, at, unix_now());
     }
+    rotate(shared);
     response
+}
+
+/// Rotation after a page served, when the faults call for it.
+fn rotate(shared: &Shared) {
+    let faults = &shared.faults;
+    if faults.rotate > 0
+        && let Ok(mut data) = shared.data.write()
+    {
+        data.rotate(faults.rotate, faults.rotate_delete_at, unix_now());
+    }
+}
+
+/// The server's clock (the one hyper stamps `Date` with), in Unix
+/// seconds: what new snapshots are stamped with.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// Whether page `page` is a hole not served yet (and now served).

@@ -49,10 +49,13 @@ impl<T: Send + 'static> InFlight<T> {
         } else {
             Work::Inline(Box::pin(fetch))
         };
-        self.fetches.push_back(PageFetch { page, work });
+        let alone = self.fetches.is_empty();
+        self.fetches.push_back(PageFetch { page, alone, work });
     }
 
-    /// The next fetch in order, once it is done; `None` when none is in
+    /// The next fetch in order, once it is done: its page, whether it was
+    /// requested when no other fetch was in flight (so it was served after
+    /// every fetch before it), and its outcome; `None` when none is in
     /// flight.
     ///
     /// # Panics
@@ -60,7 +63,7 @@ impl<T: Send + 'static> InFlight<T> {
     /// When the task fetching the page panicked: a bug, resumed in the
     /// caller as tokio's `JoinHandle` users do, never passed off as a
     /// listing error.
-    pub(super) async fn next(&mut self) -> Option<(u64, Result<Page<T>>)> {
+    pub(super) async fn next(&mut self) -> Option<(u64, bool, Result<Page<T>>)> {
         self.fetches.next().await
     }
 
@@ -73,6 +76,7 @@ impl<T: Send + 'static> InFlight<T> {
 /// One page fetch, in flight.
 struct PageFetch<T> {
     page: u64,
+    alone: bool,
     work: Work<T>,
 }
 
@@ -82,7 +86,7 @@ enum Work<T> {
 }
 
 impl<T> Future for PageFetch<T> {
-    type Output = (u64, Result<Page<T>>);
+    type Output = (u64, bool, Result<Page<T>>);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let page = self.page;
@@ -98,7 +102,7 @@ impl<T> Future for PageFetch<T> {
                 ))),
             },
         };
-        Poll::Ready((page, result))
+        Poll::Ready((page, self.alone, result))
     }
 }
 

@@ -29,6 +29,8 @@ pub(super) struct Paging {
     /// The last page the pass plans to request (ascending), from the
     /// totals read so far.
     planned_last: u64,
+    /// The page that holds the end of the listing by the latest total.
+    end: u64,
     /// The page read last (`start - 1` before the first).
     read_up_to: u64,
     /// The pass has read the end of the listing: nothing more to request.
@@ -53,6 +55,7 @@ impl Paging {
             direction: Direction::Ascending,
             next: start,
             planned_last: start,
+            end: start,
             read_up_to: start.saturating_sub(1),
             ended: false,
         }
@@ -134,11 +137,20 @@ impl Paging {
     }
 
     /// The next page to request, if the pass wants one and no page beyond
-    /// `cap` (the limit's) is needed.
-    pub(super) fn next_wanted(&self, cap: u64) -> Option<u64> {
+    /// `cap` (the limit's) is needed. `idle` says nothing is in flight.
+    ///
+    /// Reading upwards, the page that holds the end of the listing by the
+    /// latest total (and any past it) waits until nothing else is in
+    /// flight: served after every other page, it is what proves nothing
+    /// was deleted while the pass read (see `walk/pass.rs`). It costs no
+    /// request, and a round trip only when the pages before it do not
+    /// fill the window evenly.
+    pub(super) fn next_wanted(&self, cap: u64, idle: bool) -> Option<u64> {
         let wanted = !self.ended
             && match self.direction {
-                Direction::Ascending => self.next <= self.planned_last.min(cap),
+                Direction::Ascending => {
+                    self.next <= self.planned_last.min(cap) && (idle || self.next < self.end)
+                }
                 Direction::Descending => self.next >= self.start && self.next > 0,
             };
         wanted.then_some(self.next)
@@ -162,6 +174,7 @@ impl Paging {
             return if self.ended { After::End } else { After::More };
         }
         let by_total = self.last_by_total(total);
+        self.end = by_total;
         let at_end = page >= by_total;
         if at_end && (count < self.size || count == self.expected_count(page, total)) {
             self.ended = true;
@@ -191,6 +204,7 @@ impl Paging {
             Direction::Descending => self.last_by_total(latest).max(self.read_up_to),
         };
         self.planned_last = self.next;
+        self.end = self.next;
         self.read_up_to = self.start.saturating_sub(1);
     }
 }
@@ -214,11 +228,11 @@ mod tests {
     #[test]
     fn an_ascending_pass_ends_on_the_page_the_total_names() {
         let mut paging = Paging::new(1, 10);
-        assert_eq!(paging.next_wanted(u64::MAX), Some(1));
+        assert_eq!(paging.next_wanted(u64::MAX, true), Some(1));
         paging.requested();
         assert_eq!(paging.read(1, 10, 25), After::More);
         let mut asked = Vec::new();
-        while let Some(page) = paging.next_wanted(u64::MAX) {
+        while let Some(page) = paging.next_wanted(u64::MAX, true) {
             asked.push(page);
             paging.requested();
         }
@@ -238,7 +252,7 @@ mod tests {
         paging.requested();
         // The total says 5, the page is full: read on.
         assert_eq!(paging.read(1, 10, 5), After::More);
-        assert_eq!(paging.next_wanted(u64::MAX), Some(2));
+        assert_eq!(paging.next_wanted(u64::MAX, true), Some(2));
     }
 
     #[test]
@@ -246,7 +260,7 @@ mod tests {
         let mut paging = Paging::new(2, 10);
         paging.restart(Direction::Descending, 45);
         let mut asked = Vec::new();
-        while let Some(page) = paging.next_wanted(u64::MAX) {
+        while let Some(page) = paging.next_wanted(u64::MAX, true) {
             asked.push(page);
             paging.requested();
             paging.read(page, 10, 45);

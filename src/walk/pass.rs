@@ -1,35 +1,90 @@
-//! One pass over the listing: what it read, what changed while it read,
-//! and whether what it read can be trusted.
+//! One pass over the listing: what it read, and whether what it read can
+//! be trusted.
 //!
 //! # Why a pass can be trusted
 //!
-//! The API pages by offset over a live list, and says only `meta.total`.
-//! A change shifts the items after it by the number inserted or deleted,
-//! so an item can slide across a page boundary that was already read and
-//! be skipped:
+//! The API pages by offset over a live list, oldest first, and says only
+//! `meta.total`. What the API's order allows between two page reads:
 //!
-//! - reading pages **in increasing order, one at a time**, an insertion
-//!   anywhere only pushes unread items further on (a repeat, never a
-//!   skip); only a deletion before the boundary can skip one, and a
-//!   deletion lowers the total;
-//! - reading **in decreasing order, one at a time**, a deletion anywhere
-//!   only pulls unread items further back; only an insertion below the
-//!   boundary can skip one, and an insertion raises the total;
-//! - reading **several pages at once**, pages are served in any order, so
-//!   any change can skip an item: only a total that never moves proves
-//!   nothing changed.
+//! - **a creation** lands at the end (the newest snapshot is listed last,
+//!   its `created_at` from the server's clock): it moves no other item;
+//! - **a deletion**, anywhere, moves every later item back one place, so
+//!   an item can slide across a page boundary already read and be
+//!   skipped by a pass that reads upwards.
 //!
-//! So a pass is trusted when the totals it saw never moved in the
-//! direction that can skip, no page contradicted its own total, and, when
-//! nothing changed at all, the count adds up. What no client of this API
-//! can see is a change that leaves the total where it was between two
-//! reads (as many created as deleted in between): the README says so.
+//! A retention job does both (as many made as deleted), so the total
+//! alone proves nothing. Two facts settle it:
+//!
+//! - **Reading downwards** (last page first, one at a time), neither can
+//!   skip an item: a deletion pulls unread items further down (a repeat,
+//!   never a skip), a creation moves nothing below it. Re-reads go this
+//!   way.
+//! - **Reading upwards** (the walk itself, prefetched or not), the pass
+//!   counts the deletions it could have missed. Let `N0` be the total of
+//!   its first page, read alone at server time `T0` (the `Date` header),
+//!   and `N1` the total of its last read, the page that holds the end of
+//!   the listing, requested when nothing else was in flight (so it was
+//!   served after every other page of the pass). Every snapshot made in
+//!   between has `created_at >= T0`, and sits at the end: when that last
+//!   page also holds an older snapshot, the made ones are all on it, and
+//!   counting them there (`C`) bounds them. The deletions in between are
+//!   `N0 + made - N1 <= N0 + C - N1`. When that is 0, nothing was deleted
+//!   while the pass read: no item moved, every page held what it held at
+//!   `T0` plus creations, and the pass read everything that existed
+//!   throughout. Otherwise (or when the bound cannot be computed: no
+//!   `Date`, a last page of new snapshots only, a last page read while
+//!   others were in flight) the pass is not trusted and a re-read
+//!   downwards follows.
+//!
+//! Tolerances: `T0` is taken [`CLOCK_TOLERANCE`] early, so a snapshot made
+//! just before the walk counts as made during it (a re-read that was not
+//! needed, never a miss). Whatever the direction, a page must agree with
+//! its own total, items must come in `created_at` order within and across
+//! adjacent pages (a snapshot inserted in the middle breaks it), and a
+//! pass upwards over a listing that lost nothing must read no item twice
+//! (ties in `created_at` served in a different order on each query show
+//! up so) and exactly the total. Any of these failing is a contradiction:
+//! the pass is not trusted, and a server that keeps contradicting itself
+//! ends the walk with an error.
 
 use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use super::keys::ItemKey;
 use super::paging::Direction;
+
+/// How much earlier than the first page's `Date` a snapshot may be dated
+/// and still count as made during the pass: the server's clocks (the one
+/// that stamps `Date`, the one that stamps `created_at`) may differ by
+/// this much without a snapshot being missed.
+pub(super) const CLOCK_TOLERANCE: Duration = Duration::from_secs(2);
+
+/// The order of one page: its `created_at` range, and what it holds on
+/// either side of the pass's clock.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct PageOrder {
+    pub(super) first: Option<DateTime<Utc>>,
+    pub(super) last: Option<DateTime<Utc>>,
+    /// Items in `created_at` order.
+    pub(super) sorted: bool,
+}
+
+/// The latest page the pass read.
+#[derive(Clone, Copy, Debug)]
+struct LastRead {
+    page: u64,
+    total: u64,
+    /// Requested when nothing else of the pass was in flight.
+    alone: bool,
+    /// Items made at or after the pass's clock start, and whether any
+    /// older one was on the page.
+    fresh: u64,
+    held_older: bool,
+    order: PageOrder,
+}
 
 /// What one pass saw.
 #[derive(Debug)]
@@ -37,26 +92,29 @@ pub(super) struct Pass {
     /// 1 for the walk itself, 2 and on for re-reads.
     pub(super) number: u32,
     pub(super) direction: Direction,
-    /// Pages were requested before the previous one was read.
-    pub(super) overlapped: bool,
-    /// The total of the latest page read (for a re-read, the walk's latest
-    /// total before it started).
-    last_total: Option<u64>,
-    /// The first total of the pass, and the extremes of the others: pages
-    /// read at once are served in any order, so only these say which way
-    /// the listing moved.
+    /// The total of the first page read, and its server time less the
+    /// tolerance: what the upward bound counts from.
     first_total: Option<u64>,
-    lowest: u64,
-    highest: u64,
-    /// Between two pages read one after the other.
-    increased: bool,
-    decreased: bool,
-    /// The first page that disagreed with its own total, or repeated items
-    /// while nothing changed.
+    since: Option<DateTime<Utc>>,
+    /// The pass has read its first page (a missing `Date` leaves `since`
+    /// empty for good).
+    started: bool,
+    /// The first page read was the last one by its own total: a pass
+    /// downwards started at the end of the listing.
+    started_at_end: bool,
+    last: Option<LastRead>,
+    /// Pages read.
+    reads: u64,
+    /// The totals moved between two reads.
+    moved: bool,
+    /// A total above the first one of the pass, or above the one read
+    /// just before it.
+    grew: bool,
+    /// The first contradiction of the pass.
     contradiction: Option<String>,
     /// Items read twice in this pass.
     repeats: u64,
-    /// Pages that brought nothing new to this pass.
+    /// Pages in a row that brought nothing new to this pass.
     pub(super) stalled: u32,
     /// Distinct items read in this pass.
     pub(super) read: u64,
@@ -74,17 +132,18 @@ pub(super) enum Verdict {
 }
 
 impl Pass {
-    pub(super) fn new(number: u32, direction: Direction, total_before: Option<u64>) -> Self {
+    pub(super) fn new(number: u32, direction: Direction) -> Self {
         Self {
             number,
             direction,
-            overlapped: false,
-            last_total: total_before,
-            first_total: total_before,
-            lowest: u64::MAX,
-            highest: 0,
-            increased: false,
-            decreased: false,
+            first_total: None,
+            since: None,
+            started: false,
+            started_at_end: false,
+            last: None,
+            reads: 0,
+            moved: false,
+            grew: false,
             contradiction: None,
             repeats: 0,
             stalled: 0,
@@ -94,20 +153,84 @@ impl Pass {
         }
     }
 
-    /// Records a page's total.
-    pub(super) fn total(&mut self, page: u64, total: u64) {
-        if let Some(before) = self.last_total {
-            self.increased |= total > before;
-            self.decreased |= total < before;
-        }
-        self.last_total = Some(total);
-        if self.first_total.is_none() {
+    /// The pass's clock start (`None` before its first page, or without
+    /// a `Date`).
+    pub(super) fn since(&self) -> Option<DateTime<Utc>> {
+        self.since
+    }
+
+    /// Records a page's total and server time, before its items;
+    /// `at_end` says it is the last page by its own total.
+    pub(super) fn page(
+        &mut self,
+        page: u64,
+        total: u64,
+        date: Option<DateTime<Utc>>,
+        at_end: bool,
+    ) {
+        if !self.started {
+            self.started = true;
+            self.started_at_end = at_end;
             self.first_total = Some(total);
-        } else {
-            self.lowest = self.lowest.min(total);
-            self.highest = self.highest.max(total);
+            self.since = date.and_then(|d| d.checked_sub_signed(tolerance()));
         }
+        if let Some(last) = self.last {
+            self.moved |= last.total != total;
+            self.grew |= total > last.total;
+        }
+        self.grew |= self.first_total.is_some_and(|first| total > first);
+        self.reads += 1;
         (page, total).hash(&mut self.fingerprint);
+    }
+
+    /// Records the order of the page just read, and checks it against the
+    /// page read before it.
+    pub(super) fn order(
+        &mut self,
+        page: u64,
+        total: u64,
+        alone: bool,
+        order: PageOrder,
+        fresh: u64,
+        held_older: bool,
+    ) {
+        if !order.sorted {
+            self.contradict(|| format!("page {page} is not in created_at order"));
+        }
+        // Pages read upwards one after the other stay in order whatever
+        // the API's order allows between them (a deletion brings newer
+        // items down, a creation moves nothing); read downwards, a
+        // deletion legitimately brings newer items below older ones read
+        // before, so only upward pairs are compared.
+        if let Some(before) = self.last.filter(|l| l.page.checked_add(1) == Some(page))
+            && let (Some(end), Some(start)) = (before.order.last, order.first)
+            && start < end
+        {
+            self.contradict(|| {
+                format!(
+                    "pages {} and {page} are not in created_at order: a snapshot was inserted before the end",
+                    before.page
+                )
+            });
+        }
+        // An empty page keeps the order of the page before it for the
+        // next comparison.
+        let order = match self.last {
+            Some(before) if order.first.is_none() => PageOrder {
+                first: before.order.last,
+                last: before.order.last,
+                sorted: true,
+            },
+            _ => order,
+        };
+        self.last = Some(LastRead {
+            page,
+            total,
+            alone,
+            fresh,
+            held_older,
+            order,
+        });
     }
 
     /// Records the first contradiction of the pass.
@@ -146,65 +269,90 @@ impl Pass {
         self.fingerprint.finish()
     }
 
+    /// Whether the totals moved while the pass read.
     pub(super) fn changed(&self) -> bool {
-        self.increased || self.decreased
-    }
-
-    /// The listing grew during the pass: between two pages read one after
-    /// the other, or (pages read at once) above its first total.
-    pub(super) fn increased(&self) -> bool {
-        if self.overlapped {
-            self.first_total.is_some_and(|first| self.highest > first)
-        } else {
-            self.increased
-        }
-    }
-
-    /// The listing shrank during the pass (see [`Self::increased`]).
-    pub(super) fn decreased(&self) -> bool {
-        if self.overlapped {
-            self.first_total.is_some_and(|first| self.lowest < first)
-        } else {
-            self.decreased
-        }
+        self.moved
     }
 
     /// Whether what the pass read can be trusted: see the module docs.
-    /// `expected` is the count a listing that did not change must hold
+    /// `expected` is the count a listing that lost nothing must have given
     /// (the latest total, less the pages before the start).
     pub(super) fn verdict(&self, expected: u64) -> Verdict {
         if let Some(contradiction) = &self.contradiction {
             return Verdict::Untrusted(contradiction.clone());
         }
-        if !self.changed() {
-            if self.repeats > 0 {
-                return Verdict::Untrusted(format!(
-                    "{} items came twice while the total stayed put",
-                    self.repeats
-                ));
+        match self.direction {
+            // Neither a creation nor a deletion can skip an item read
+            // downwards from the end; repeats are what deletions leave.
+            Direction::Descending if self.started_at_end && !self.grew => Verdict::Trusted,
+            Direction::Descending => {
+                Verdict::Untrusted("the listing grew while it was read again".into())
             }
-            if self.read != expected {
-                return Verdict::Untrusted(format!(
-                    "{} distinct items read, but the total says {expected}",
-                    self.read
-                ));
-            }
-            return Verdict::Trusted;
-        }
-        let skip_possible = match (self.direction, self.overlapped) {
-            (_, true) => true,
-            (Direction::Ascending, false) => self.decreased,
-            (Direction::Descending, false) => self.increased,
-        };
-        if skip_possible {
-            let how = match (self.increased(), self.decreased()) {
-                (true, true) => "grew and shrank",
-                (true, false) => "grew",
-                _ => "shrank",
-            };
-            Verdict::Untrusted(format!("the listing {how} while it was read"))
-        } else {
-            Verdict::Trusted
+            Direction::Ascending => match self.upward(expected) {
+                Ok(()) => Verdict::Trusted,
+                Err(reason) => Verdict::Untrusted(reason),
+            },
         }
     }
+
+    /// The upward bound of the module docs.
+    fn upward(&self, expected: u64) -> Result<(), String> {
+        if self.reads > 1 {
+            self.nothing_deleted()?;
+        }
+        if self.repeats > 0 {
+            return Err(format!(
+                "{} items came twice although nothing was deleted: the server's order is not stable (ties in created_at?)",
+                self.repeats
+            ));
+        }
+        if self.read != expected {
+            return Err(format!(
+                "{} distinct items read, but the total says {expected}",
+                self.read
+            ));
+        }
+        Ok(())
+    }
+
+    /// Proves no snapshot was deleted between the pass's first read and
+    /// its last, or says why it cannot.
+    fn nothing_deleted(&self) -> Result<(), String> {
+        let (Some(first), Some(last)) = (self.first_total, self.last) else {
+            return Err("the pass read nothing".into());
+        };
+        if !last.alone {
+            return Err(format!(
+                "the pass ended on page {} while other pages were in flight",
+                last.page
+            ));
+        }
+        if self.since.is_none() {
+            return Err(
+                "the server sent no Date header: snapshots made during the walk cannot be told from older ones".into(),
+            );
+        }
+        if !last.held_older {
+            return Err(format!(
+                "page {}, the end, holds only snapshots made during the walk",
+                last.page
+            ));
+        }
+        let deleted = i128::from(first) + i128::from(last.fresh) - i128::from(last.total);
+        match deleted {
+            0 => Ok(()),
+            d if d > 0 => Err(format!(
+                "{d} snapshot(s) deleted while it was read (total {first}, then {} with {} made since)",
+                last.total, last.fresh
+            )),
+            d => Err(format!(
+                "the listing grew by {} more than the snapshots made during the walk",
+                -d
+            )),
+        }
+    }
+}
+
+fn tolerance() -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(CLOCK_TOLERANCE).unwrap_or(chrono::TimeDelta::MAX)
 }

@@ -3,15 +3,22 @@
 
 use super::keys::ItemKey;
 use super::paging::After;
+use super::pass::PageOrder;
 use super::{STALL_BUDGET, Step, WalkState};
 use crate::endpoints::Endpoint;
 use crate::error::Error;
 use crate::model::{Page, Progress};
 
 impl<E: Endpoint> WalkState<E> {
-    /// Reads page `number`: its total, its count against the total, its
-    /// new items, the limit; lets the paging plan what comes next.
-    pub(super) fn read_page(&mut self, number: u64, mut page: Page<E::Item>) -> Step<E::Item> {
+    /// Reads page `number` (requested `alone` or not): its total, its
+    /// count against the total, its order, its new items, the limit; lets
+    /// the paging plan what comes next.
+    pub(super) fn read_page(
+        &mut self,
+        number: u64,
+        alone: bool,
+        mut page: Page<E::Item>,
+    ) -> Step<E::Item> {
         let count = page.items.len() as u64;
         if self.pass.number == 1 && number == self.paging.start() {
             self.paging.learn_size(count, page.total);
@@ -22,7 +29,9 @@ impl<E: Endpoint> WalkState<E> {
         if let Some(rate) = &page.rate_limit {
             self.bounds.allowance = rate.remaining;
         }
-        self.pass.total(number, page.total);
+        let at_end = self.paging.last_by_total(page.total) <= number;
+        self.pass.page(number, page.total, page.date, at_end);
+        self.record_order(number, alone, &page);
         let expected = self.paging.expected_count(number, page.total);
         if count != expected {
             let total = page.total;
@@ -33,11 +42,21 @@ impl<E: Endpoint> WalkState<E> {
             });
         }
         let new_to_pass = self.keep_new(&mut page);
-        if new_to_pass == 0 && self.source.options.dedup {
+        // A pass downwards ends at the start whatever it reads; only one
+        // upwards, which reads past a total that says it has ended, needs
+        // a guard against a server repeating itself.
+        if new_to_pass > 0 || !self.source.options.dedup || self.pass.number > 1 {
+            self.pass.stalled = 0;
+        } else {
             self.pass.stalled += 1;
-            if self.pass.stalled >= STALL_BUDGET {
+            // Prefetched pages served out of order while snapshots are
+            // deleted can each repeat what a later page brought: a window
+            // of them in a row is no sign of a server repeating itself.
+            let window = u32::try_from(self.source.options.concurrency).unwrap_or(u32::MAX);
+            let budget = STALL_BUDGET.saturating_add(window.saturating_sub(1));
+            if self.pass.stalled >= budget {
                 let error = Error::inconsistent(format!(
-                    "{} pages brought nothing new to the pass (the latest: page {number}); the server repeats itself",
+                    "{} pages in a row brought nothing new to the pass (the latest: page {number}); the server repeats itself",
                     self.pass.stalled
                 ));
                 return Step::End(self.fail_at(error, number));
@@ -53,6 +72,32 @@ impl<E: Endpoint> WalkState<E> {
             self.finish(true);
         }
         step
+    }
+
+    /// Records the page's `created_at` order with the pass: its range, and
+    /// how many of its items were made since the pass's clock start.
+    fn record_order(&mut self, number: u64, alone: bool, page: &Page<E::Item>) {
+        let since = self.pass.since();
+        let mut order = PageOrder {
+            first: None,
+            last: None,
+            sorted: true,
+        };
+        let (mut fresh, mut held_older) = (0, false);
+        for item in &page.items {
+            let created = E::created_at(item);
+            order.first.get_or_insert(created);
+            if order.last.is_some_and(|last| created < last) {
+                order.sorted = false;
+            }
+            order.last = Some(created);
+            match since {
+                Some(since) if created >= since => fresh += 1,
+                _ => held_older = true,
+            }
+        }
+        self.pass
+            .order(number, page.total, alone, order, fresh, held_older);
     }
 
     /// Cuts the page to the room the limit leaves; true when the limit is

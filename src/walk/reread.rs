@@ -50,21 +50,12 @@ impl<E: Endpoint> WalkState<E> {
         Step::Continue
     }
 
-    /// Starts the next pass, in the order the change seen cannot fool.
+    /// Starts the next pass: downwards, one page at a time, the order no
+    /// change the API allows can fool (see `walk/pass.rs`).
     fn start_reread(&mut self, latest: u64) {
-        let direction = match (self.pass.increased(), self.pass.decreased()) {
-            (false, true) => Direction::Descending,
-            (true, false) => Direction::Ascending,
-            _ if self.history.previous_direction == Direction::Ascending
-                && self.pass.number > 1 =>
-            {
-                Direction::Descending
-            }
-            _ => Direction::Ascending,
-        };
-        self.history.previous_direction = direction;
+        let direction = Direction::Descending;
         let number = self.pass.number + 1;
-        self.pass = Pass::new(number, direction, Some(latest));
+        self.pass = Pass::new(number, direction);
         self.report.local.passes = number;
         self.paging.restart(direction, latest);
         self.report.publish();
