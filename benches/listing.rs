@@ -13,6 +13,8 @@
 //! 2. Streaming 100,000 snapshots: the peak resident memory of a process
 //!    that only streams (the server runs in the parent process).
 //! 3. Decoding a 200-item page: the public types vs `serde_json::Value`.
+// Wall-clock figures and deadlines of a program, not the SDK's Timer.
+#![allow(clippy::disallowed_methods)]
 
 use std::time::{Duration, Instant};
 
@@ -190,8 +192,12 @@ async fn changing() -> Result<(), Box<dyn std::error::Error>> {
     let cases = [
         ("none", Faults::default()),
         (
-            "insertion at the head",
-            Faults::inserting(3, Position::Head),
+            "rotation: 3 made, 3 deleted at the head",
+            Faults::rotating(3, Position::Head),
+        ),
+        (
+            "rotation: 3 made, 3 deleted at random",
+            Faults::rotating(3, Position::Random),
         ),
         (
             "insertion at the tail",
@@ -199,6 +205,10 @@ async fn changing() -> Result<(), Box<dyn std::error::Error>> {
         ),
         ("deletion at the head", Faults::deleting(3, Position::Head)),
         ("deletion at random", Faults::deleting(3, Position::Random)),
+        (
+            "insertion at the head (breaks the API's order)",
+            Faults::inserting(3, Position::Head),
+        ),
     ];
     for (what, faults) in cases {
         let row = walk_while_changing(faults).await?;

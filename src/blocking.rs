@@ -26,7 +26,15 @@
 //! Called from inside an async runtime (where blocking would stall one of
 //! its threads), every method returns an
 //! [`ErrorKind::Config`](crate::ErrorKind::Config) error instead of
-//! blocking: use [`crate::Client`] there.
+//! blocking: use [`crate::Client`] there. `reqwest::blocking` panics
+//! instead; this client's calls already return a `Result` the caller
+//! handles, and a misplaced call in one code path should not take a
+//! server process down.
+//!
+//! A blocking client is always built whole, with a connection pool of its
+//! own used only from its own runtime: there is no conversion from an
+//! async client, whose pooled connections would belong to another
+//! runtime and die with it.
 
 use std::fmt;
 use std::future::Future;
@@ -83,7 +91,9 @@ impl Drop for Runtime {
 /// A blocking client for DigitalOcean's snapshot listings: the async
 /// [`Client`](crate::Client) with a runtime of its own. Cheap to clone
 /// (clones share the runtime, the connection pool and the rate-limit
-/// state).
+/// state). It is always built whole (`build_blocking`, `from_env`,
+/// `new`), never made from an async client: its connections live on its
+/// own runtime only.
 ///
 /// ```no_run
 /// # fn main() -> digitalocean_snapshots::Result<()> {
@@ -163,33 +173,6 @@ impl Client {
         crate::ClientBuilder::new().token(token).build_blocking()
     }
 
-    /// A blocking client over `client` (its configuration, connection pool
-    /// and rate-limit state), with a runtime of its own.
-    ///
-    /// ```
-    /// # fn main() -> digitalocean_snapshots::Result<()> {
-    /// let shared = digitalocean_snapshots::Client::new("dop_v1_example")?;
-    /// let blocking = digitalocean_snapshots::blocking::Client::from_async(shared.clone())?;
-    /// assert_eq!(blocking.as_async().base_url(), shared.base_url());
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the runtime
-    /// cannot start.
-    pub fn from_async(client: crate::Client) -> Result<Self> {
-        Ok(Self {
-            inner: client,
-            runtime: Arc::new(Runtime::new()?),
-        })
-    }
-
-    /// The async client this one drives.
-    pub fn as_async(&self) -> &crate::Client {
-        &self.inner
-    }
-
     /// The snapshots and backups of one droplet, as
     /// [`crate::Client::list_droplet_snapshots`].
     ///
@@ -248,7 +231,14 @@ impl crate::ClientBuilder {
     /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the runtime
     /// cannot start.
     pub fn build_blocking(self) -> Result<Client> {
-        Client::from_async(self.build()?)
+        // A client of its own: its connection pool is only ever used from
+        // this runtime. (Sharing one pool between two runtimes, as a
+        // conversion from an existing async client would, leaves
+        // connections whose tasks die with the other runtime.)
+        Ok(Client {
+            inner: self.build()?,
+            runtime: Arc::new(Runtime::new()?),
+        })
     }
 }
 

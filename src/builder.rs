@@ -383,6 +383,38 @@ fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// The client's constructors live with its builder: the handle does not
+/// know how it is built.
+impl Client {
+    /// A builder with the defaults: production base URL, 30 s request
+    /// timeout, 10 s connect timeout, a user agent naming this crate.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::new()
+    }
+
+    /// A client configured from the environment: the token from
+    /// `DIGITALOCEAN_ACCESS_TOKEN` (else `DIGITALOCEAN_TOKEN`), the base URL
+    /// from `DIGITALOCEAN_API_URL` when set.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no token is set
+    /// or the token or URL is malformed.
+    pub fn from_env() -> Result<Self> {
+        ClientBuilder::from_env().build()
+    }
+
+    /// A client for the production API with this token and the defaults.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the token is
+    /// empty or cannot be sent in a header.
+    pub fn new(token: impl Into<String>) -> Result<Self> {
+        ClientBuilder::new().token(token).build()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::builder::ClientBuilder;
 use crate::clock::Timer;
 use crate::error::Result;
 use crate::model::RateLimit;
@@ -108,34 +107,6 @@ impl Client {
         }
     }
 
-    /// A builder with the defaults: production base URL, 30 s request
-    /// timeout, 10 s connect timeout, a user agent naming this crate.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::new()
-    }
-
-    /// A client configured from the environment: the token from
-    /// `DIGITALOCEAN_ACCESS_TOKEN` (else `DIGITALOCEAN_TOKEN`), the base URL
-    /// from `DIGITALOCEAN_API_URL` when set.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when no token is set
-    /// or the token or URL is malformed.
-    pub fn from_env() -> Result<Self> {
-        ClientBuilder::from_env().build()
-    }
-
-    /// A client for the production API with this token and the defaults.
-    ///
-    /// # Errors
-    ///
-    /// [`ErrorKind::Config`](crate::ErrorKind::Config) when the token is
-    /// empty or cannot be sent in a header.
-    pub fn new(token: impl Into<String>) -> Result<Self> {
-        ClientBuilder::new().token(token).build()
-    }
-
     /// The base URL requests go to, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
@@ -159,7 +130,7 @@ impl Client {
     /// than this crate's semver promises.
     #[cfg(feature = "raw-client")]
     #[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
-    pub fn raw(&self) -> &crate::RawClient {
+    pub fn raw(&self) -> &crate::transport::RawClient {
         self.inner.transport.raw()
     }
 

@@ -9,7 +9,6 @@ use std::num::NonZeroU64;
 use crate::client::{CallOptions, Client};
 use crate::error::{Error, Result};
 use crate::model::{DropletSnapshot, Page, ResourceType, Snapshot};
-use crate::pagination::{List, ListDropletSnapshots, ListSnapshots};
 use crate::transport::{Operation, PageAnswer};
 
 pub(crate) use sealed::{ItemId, PageRequest};
@@ -95,6 +94,24 @@ pub struct DropletSnapshotsEndpoint {
 #[derive(Clone, Debug)]
 pub struct SnapshotsEndpoint {
     resource_type: Option<ResourceType>,
+}
+
+impl DropletSnapshotsEndpoint {
+    pub(crate) fn new(droplet_id: u64) -> Self {
+        Self { droplet_id }
+    }
+}
+
+impl SnapshotsEndpoint {
+    pub(crate) fn new() -> Self {
+        Self {
+            resource_type: None,
+        }
+    }
+
+    pub(crate) fn set_resource_type(&mut self, resource_type: ResourceType) {
+        self.resource_type = Some(resource_type);
+    }
 }
 
 impl Endpoint for DropletSnapshotsEndpoint {
@@ -187,56 +204,6 @@ fn page_of<T>(
         rate_limit: answer.headers.rate_limit,
         date: answer.headers.date,
     })
-}
-
-impl Client {
-    /// The snapshots and backups of one droplet
-    /// (`GET /v2/droplets/{droplet_id}/snapshots`, scope `droplet:read`).
-    ///
-    /// ```no_run
-    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
-    /// let snapshots = client.list_droplet_snapshots(3164444).collect_all().await?;
-    /// for snapshot in &snapshots {
-    ///     println!("{} {} {:.2} GB", snapshot.snapshot_type, snapshot.name, snapshot.size_gigabytes);
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn list_droplet_snapshots(&self, droplet_id: u64) -> ListDropletSnapshots {
-        List::new(self.clone(), DropletSnapshotsEndpoint { droplet_id })
-    }
-
-    /// Every snapshot of the account (`GET /v2/snapshots`, scope
-    /// `snapshot:read`; tags need `tag:read`).
-    ///
-    /// ```no_run
-    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
-    /// use digitalocean_snapshots::ResourceType;
-    /// use futures_util::TryStreamExt;
-    ///
-    /// let mut items = client.list_snapshots().resource_type(ResourceType::Volume).items();
-    /// while let Some(snapshot) = items.try_next().await? {
-    ///     println!("{} {:.2} GB", snapshot.name, snapshot.size_gigabytes);
-    /// }
-    /// println!("{:?}", items.summary());
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn list_snapshots(&self) -> ListSnapshots {
-        List::new(
-            self.clone(),
-            SnapshotsEndpoint {
-                resource_type: None,
-            },
-        )
-    }
-}
-
-impl ListSnapshots {
-    /// Lists only the snapshots of droplets or of volumes.
-    pub fn resource_type(self, resource_type: ResourceType) -> Self {
-        self.map_endpoint(|endpoint| endpoint.resource_type = Some(resource_type))
-    }
 }
 
 fn check_droplet_id(droplet_id: u64) -> Result<NonZeroU64> {

@@ -4,19 +4,8 @@
 #![warn(rust_2018_idioms, unreachable_pub)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-// The layout, and the direction of dependencies (a module uses only those
-// listed after it):
-//
-//   pagination  List, the streams             -> walk, endpoints, client
-//   walk        the walk engine               -> endpoints, client
-//   endpoints   operations, checks, list_*    -> client, transport
-//   builder     ClientBuilder, from_env       -> client, transport
-//   client      the handle, the retry loop    -> transport, retry
-//   retry       policy, budget, attempt loop  -> rate, clock
-//   transport   the generated client's only neighbour -> generated
-//   rate, clock shared rate-limit state, time
-//   generated   progenitor's output           -> model (replacement types)
-//   model, error  public types; no transport
+// Which module may use which is stated once, in the crate docs (the
+// README's "Layout": the layering map), and checked by `.ci/layering`.
 
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
@@ -64,7 +53,5 @@ pub mod raw {
     pub const GENERATED_SOURCE: &str = include_str!(concat!(env!("OUT_DIR"), "/generated.rs"));
 }
 
-/// The generated client, as [`Client::raw`] returns it.
 #[cfg(feature = "raw-client")]
-#[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
-pub type RawClient = generated::Client;
+pub use transport::RawClient;

@@ -35,7 +35,7 @@ use crate::client::{CallOptions, Client};
 use crate::endpoints::{DropletSnapshotsEndpoint, Endpoint, PageRequest, SnapshotsEndpoint};
 use crate::error::Result;
 use crate::model::Page;
-use crate::model::{Progress, WalkSummary};
+use crate::model::{Progress, ResourceType, WalkSummary};
 use crate::retry::RetryPolicy;
 use crate::walk::{WalkOptions, WalkState, read_summary};
 
@@ -195,16 +195,18 @@ impl<E: Endpoint> List<E> {
     /// **The guarantee.** A walk that ends without an error delivered
     /// every item that existed for the whole walk exactly once, plus
     /// possibly items created during it, each once; a page holds only
-    /// items no earlier page delivered. When the listing changes while it
-    /// is read (`meta.total` moves, or a page disagrees with it), the walk
-    /// reads it again, one page at a time, and delivers what it finds last
-    /// ([`WalkSummary::changed`], [`WalkSummary::recovered`]). A walk that
-    /// cannot make the listing add up ends with an
+    /// items no earlier page delivered. It rests on the API's order (oldest
+    /// first, new snapshots last, `created_at` on the clock of the `Date`
+    /// header): when snapshots were deleted while the walk read (counted
+    /// from the totals and the snapshots made since the walk started, so
+    /// a retention job that made as many as it deleted is seen), the walk
+    /// reads the listing again downwards, one page at a time, and delivers
+    /// what it finds last ([`WalkSummary::changed`],
+    /// [`WalkSummary::recovered`]). A walk that cannot make the listing
+    /// add up, or meets a server that breaks the order, ends with an
     /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) error,
     /// never with a short listing; every walk ends within
-    /// [`max_pages`](Self::max_pages) requests. The one change no client
-    /// of this API can see is one that leaves `meta.total` where it was
-    /// between two page reads (as many items created as deleted).
+    /// [`max_pages`](Self::max_pages) requests.
     pub fn pages(self) -> Pages<E::Item> {
         let summary = Arc::new(Mutex::new(WalkSummary::default()));
         let state = WalkState::new(
@@ -253,6 +255,53 @@ impl<E: Endpoint> List<E> {
     /// ([`Error::walk_summary`](crate::Error::walk_summary)).
     pub async fn collect_all(self) -> Result<Vec<E::Item>> {
         self.items().try_collect().await
+    }
+}
+
+/// The entry points of the two listings: the handle does not know the
+/// requests built on it.
+impl Client {
+    /// The snapshots and backups of one droplet
+    /// (`GET /v2/droplets/{droplet_id}/snapshots`, scope `droplet:read`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
+    /// let snapshots = client.list_droplet_snapshots(3164444).collect_all().await?;
+    /// for snapshot in &snapshots {
+    ///     println!("{} {} {:.2} GB", snapshot.snapshot_type, snapshot.name, snapshot.size_gigabytes);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_droplet_snapshots(&self, droplet_id: u64) -> ListDropletSnapshots {
+        List::new(self.clone(), DropletSnapshotsEndpoint::new(droplet_id))
+    }
+
+    /// Every snapshot of the account (`GET /v2/snapshots`, scope
+    /// `snapshot:read`; tags need `tag:read`).
+    ///
+    /// ```no_run
+    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
+    /// use digitalocean_snapshots::ResourceType;
+    /// use futures_util::TryStreamExt;
+    ///
+    /// let mut items = client.list_snapshots().resource_type(ResourceType::Volume).items();
+    /// while let Some(snapshot) = items.try_next().await? {
+    ///     println!("{} {:.2} GB", snapshot.name, snapshot.size_gigabytes);
+    /// }
+    /// println!("{:?}", items.summary());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn list_snapshots(&self) -> ListSnapshots {
+        List::new(self.clone(), SnapshotsEndpoint::new())
+    }
+}
+
+impl ListSnapshots {
+    /// Lists only the snapshots of droplets or of volumes.
+    pub fn resource_type(self, resource_type: ResourceType) -> Self {
+        self.map_endpoint(|endpoint| endpoint.set_resource_type(resource_type))
     }
 }
 

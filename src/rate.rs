@@ -147,6 +147,7 @@ impl Pacer {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests stand in for a clock
 mod tests {
     use super::*;
 

@@ -39,6 +39,11 @@ use body::{read_bounded, read_limited};
 /// Error bodies are read up to this size; the rest is discarded.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// The generated client, as [`Client::raw`](crate::Client::raw) returns it.
+#[cfg(feature = "raw-client")]
+#[cfg_attr(docsrs, doc(cfg(feature = "raw-client")))]
+pub type RawClient = generated::Client;
+
 /// What the transport needs to know about an operation to report on it.
 #[derive(Debug)]
 pub(crate) struct Operation {
@@ -207,7 +212,7 @@ impl Transport {
 
     /// The generated client (feature `raw-client`).
     #[cfg(feature = "raw-client")]
-    pub(crate) fn raw(&self) -> &generated::Client {
+    pub(crate) fn raw(&self) -> &RawClient {
         &self.raw
     }
 
@@ -262,7 +267,7 @@ impl Transport {
         op: &Operation,
         call: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<()>>>,
     ) -> Result<(T, AnswerHeaders)> {
-        let started = Instant::now();
+        let started = self.timer.now();
         let state = CallState {
             limits: self.limits,
             timer: Arc::clone(&self.timer),

@@ -17,6 +17,8 @@
 //! not be listed (token, network, server); 2 for a usage error; 3 when the
 //! listing did not add up (it kept changing, or the server contradicted
 //! itself): what was read is still printed, with a warning on stderr.
+// Wall-clock figures and deadlines of a program, not the SDK's Timer.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{IsTerminal, Write};
 

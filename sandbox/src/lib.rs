@@ -40,6 +40,7 @@ mod faults;
 mod server;
 #[cfg(feature = "spec")]
 pub mod spec;
+mod sync;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -52,7 +53,7 @@ use tokio::task::JoinHandle;
 
 use data::{DataConfig, Dataset, ResourceType};
 pub use faults::{Faults, Position, TotalReport};
-use server::{Shared, StatsInner};
+use server::{Budgets, Shared, StatsInner};
 
 /// The token the sandbox requires unless told otherwise.
 pub const DEFAULT_TOKEN: &str = "sandbox-token";
@@ -235,11 +236,10 @@ impl SandboxBuilder {
             base_url: format!("http://{addr}"),
             seed: self.seed,
             token: self.token,
-            rate_limits: self.rate_limits,
             faults: self.faults,
             data: RwLock::new(dataset),
             stats: StatsInner::default(),
-            budgets: Mutex::new(BTreeMap::new()),
+            budgets: Budgets::new(self.rate_limits),
             holes: Mutex::new(holes),
         });
         let (stop, stopped) = oneshot::channel();
@@ -331,23 +331,14 @@ impl Sandbox {
         let stats = &self.shared.stats;
         Stats {
             requests: stats.requests.load(Ordering::SeqCst),
-            by_status: stats
-                .by_status
-                .lock()
-                .map(|m| m.clone())
-                .unwrap_or_default(),
+            by_status: sync::lock(&stats.by_status).clone(),
             max_in_flight: stats.max_in_flight.load(Ordering::SeqCst),
         }
     }
 
     /// The requests received so far, oldest first (the first 100,000).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.shared
-            .stats
-            .log
-            .lock()
-            .map(|log| log.clone())
-            .unwrap_or_default()
+        sync::lock(&self.shared.stats.log).clone()
     }
 
     /// Resets the counters, the request log and the rate-limit budgets.
@@ -355,24 +346,16 @@ impl Sandbox {
         let stats = &self.shared.stats;
         stats.requests.store(0, Ordering::SeqCst);
         stats.max_in_flight.store(0, Ordering::SeqCst);
-        if let Ok(mut m) = stats.by_status.lock() {
-            m.clear();
-        }
-        if let Ok(mut log) = stats.log.lock() {
-            log.clear();
-        }
-        if let Ok(mut budgets) = self.shared.budgets.lock() {
-            budgets.clear();
-        }
+        sync::lock(&stats.by_status).clear();
+        sync::lock(&stats.log).clear();
+        self.shared.budgets.clear();
     }
 
     /// The ids of the account's snapshots (`GET /v2/snapshots`) as they
     /// stand, in listing order; `Some("droplet")` or `Some("volume")`
     /// filters like `resource_type`.
     pub fn snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
-        let Ok(data) = self.shared.data.read() else {
-            return Vec::new();
-        };
+        let data = sync::read(&self.shared.data);
         let wanted = resource_type.map(ResourceType::parse);
         data.snapshots
             .iter()
@@ -384,18 +367,18 @@ impl Sandbox {
     /// The ids of one droplet's snapshots and backups, in listing order;
     /// `None` for a droplet the sandbox does not have.
     pub fn droplet_snapshot_ids(&self, droplet_id: u64) -> Option<Vec<u64>> {
-        let data = self.shared.data.read().ok()?;
+        let data = sync::read(&self.shared.data);
         let items = data.droplets.get(&droplet_id)?;
         Some(items.iter().filter_map(|i| i.id.parse().ok()).collect())
     }
 
     /// The droplets the sandbox has, by id.
     pub fn droplet_ids(&self) -> Vec<u64> {
-        self.shared
-            .data
-            .read()
-            .map(|d| d.droplets.keys().copied().collect())
-            .unwrap_or_default()
+        sync::read(&self.shared.data)
+            .droplets
+            .keys()
+            .copied()
+            .collect()
     }
 
     /// Stops accepting connections, lets requests in flight finish, and

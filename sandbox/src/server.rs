@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
 
+pub(crate) use rate::Budgets;
 pub(crate) use state::{Shared, StatsInner};
 
 use crate::RecordedRequest;
@@ -132,8 +133,7 @@ async fn body_faults(
         return responses::gzip_bomb(size);
     }
     if faults.endless_body {
-        let data = shared.data.read().ok();
-        let first = data.as_ref().and_then(|d| d.snapshots.first().cloned());
+        let first = crate::sync::read(&shared.data).snapshots.first().cloned();
         return responses::endless(first.as_ref());
     }
     if let Some(bytes) = faults.stall_body_after {
@@ -174,10 +174,13 @@ fn authorized(
             "Unable to authenticate you.",
             rng,
         );
-        rate::peek(shared, bearer.unwrap_or("anonymous")).apply(response.headers_mut());
+        shared
+            .budgets
+            .peek(bearer.unwrap_or("anonymous"))
+            .apply(response.headers_mut());
         return response;
     };
-    let (mut response, rate) = match rate::charge(shared, key) {
+    let (mut response, rate) = match shared.budgets.charge(key) {
         Ok(rate) => (route_request(shared, route, query, rng, seq), rate),
         Err((rate, retry_after)) => (responses::too_many_requests(rng, retry_after), rate),
     };
@@ -250,9 +253,7 @@ fn not_found(rng: &mut ChaCha8Rng) -> Response {
 }
 
 fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha8Rng) -> Response {
-    let Ok(data) = shared.data.read() else {
-        return responses::empty(StatusCode::INTERNAL_SERVER_ERROR);
-    };
+    let data = crate::sync::read(&shared.data);
     let items = raw_id
         .parse::<u64>()
         .ok()
@@ -283,9 +284,7 @@ fn window<'a>(items: impl Iterator<Item = &'a Item>, page: u64, size: u64) -> Ve
 fn snapshots_page(shared: &Shared, params: &Params) -> Response {
     let faults = &shared.faults;
     let response = {
-        let Ok(data) = shared.data.read() else {
-            return responses::empty(StatusCode::INTERNAL_SERVER_ERROR);
-        };
+        let data = crate::sync::read(&shared.data);
         let wanted = params.resource_type;
         let matching = |item: &&Item| wanted.is_none_or(|w| item.resource_type == w);
         let truth = match wanted {
@@ -315,9 +314,8 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
         let position = params.position(shared, "/v2/snapshots");
         responses::page(&position, &items, total)
     };
-    if (faults.drift_insert > 0 || faults.drift_delete > 0)
-        && let Ok(mut data) = shared.data.write()
-    {
+    if faults.drift_insert > 0 || faults.drift_delete > 0 {
+        let mut data = crate::sync::write(&shared.data);
         let at = (faults.drift_insert_at, faults.drift_delete_at);
         data.drift(faults.drift_insert, faults.drift_delete, at, unix_now());
     }
@@ -328,9 +326,8 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
 /// Rotation after a page served, when the faults call for it.
 fn rotate(shared: &Shared) {
     let faults = &shared.faults;
-    if faults.rotate > 0
-        && let Ok(mut data) = shared.data.write()
-    {
+    if faults.rotate > 0 {
+        let mut data = crate::sync::write(&shared.data);
         data.rotate(faults.rotate, faults.rotate_delete_at, unix_now());
     }
 }
@@ -345,9 +342,7 @@ fn unix_now() -> i64 {
 
 /// Whether page `page` is a hole not served yet (and now served).
 fn take_hole(shared: &Shared, page: u64) -> bool {
-    let Ok(mut holes) = shared.holes.lock() else {
-        return false;
-    };
+    let mut holes = crate::sync::lock(&shared.holes);
     match holes.iter().position(|h| *h == page) {
         Some(index) => {
             holes.remove(index);

@@ -15,20 +15,7 @@ impl fmt::Display for Error {
             Repr::Config { reason, .. } => write!(f, "invalid client configuration: {reason}")?,
             Repr::Api(api) => fmt::Display::fmt(api, f)?,
             Repr::Decode(decode) => fmt::Display::fmt(decode, f)?,
-            Repr::Transport { kind, source } => {
-                let what = match kind {
-                    ErrorKind::Timeout => "timed out",
-                    ErrorKind::Connect => "could not connect",
-                    _ => "transport error",
-                };
-                write!(f, "{what}: {source}")?;
-                // reqwest's own message is terse; the root cause is the useful part.
-                let mut cause = std::error::Error::source(source.as_ref());
-                while let Some(inner) = cause {
-                    write!(f, ": {inner}")?;
-                    cause = inner.source();
-                }
-            }
+            Repr::Transport { kind, source } => transport(f, *kind, source.as_ref())?,
             Repr::Inconsistent { reason } => write!(f, "the listing does not add up: {reason}")?,
             Repr::RateLimitSpent { rate, wait } => write!(
                 f,
@@ -67,6 +54,27 @@ impl fmt::Display for Error {
         }
         Ok(())
     }
+}
+
+/// A transport failure and its causes: reqwest's own message is terse,
+/// the root cause is the useful part.
+fn transport(
+    f: &mut fmt::Formatter<'_>,
+    kind: ErrorKind,
+    source: &(dyn std::error::Error + Send + Sync),
+) -> fmt::Result {
+    let what = match kind {
+        ErrorKind::Timeout => "timed out",
+        ErrorKind::Connect => "could not connect",
+        _ => "transport error",
+    };
+    write!(f, "{what}: {source}")?;
+    let mut cause = source.source();
+    while let Some(inner) = cause {
+        write!(f, ": {inner}")?;
+        cause = inner.source();
+    }
+    Ok(())
 }
 
 impl fmt::Debug for Error {

@@ -116,6 +116,7 @@ fn retry_after(headers: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests stand in for a clock
 mod tests {
     use reqwest::header::HeaderValue;
 

@@ -18,7 +18,11 @@
 //! - **Reading downwards** (last page first, one at a time), neither can
 //!   skip an item: a deletion pulls unread items further down (a repeat,
 //!   never a skip), a creation moves nothing below it. Re-reads go this
-//!   way.
+//!   way. Such a pass is trusted when it started on the page that held
+//!   the end and no total rose while it read: a rise is creations
+//!   (harmless) or a snapshot inserted before the end against the API's
+//!   order, which would push an unread one up past the boundary, so it is
+//!   read once more rather than trusted.
 //! - **Reading upwards** (the walk itself, prefetched or not), the pass
 //!   counts the deletions it could have missed. Let `N0` be the total of
 //!   its first page, read alone at server time `T0` (the `Date` header),

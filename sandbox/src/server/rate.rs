@@ -6,11 +6,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::http::{HeaderMap, HeaderValue};
 use tokio::time::Instant;
 
-use super::state::Shared;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use crate::RateLimits;
 
 /// One token's rate-limit windows.
 #[derive(Debug)]
-pub(crate) struct Budget {
+struct Budget {
     hour_start: Instant,
     hour_used: u64,
     minute_start: Instant,
@@ -32,31 +35,94 @@ impl RateHeaders {
     }
 }
 
-fn roll(budget: &mut Budget, shared: &Shared, now: Instant) {
-    let limits = &shared.rate_limits;
-    if now.duration_since(budget.hour_start) >= limits.hour {
-        budget.hour_start = now;
-        budget.hour_used = 0;
-    }
-    if now.duration_since(budget.minute_start) >= limits.minute {
-        budget.minute_start = now;
-        budget.minute_used = 0;
-    }
+/// Every token's budgets under one set of limits: what the handlers
+/// charge and peek. Knows nothing else of the server's state.
+#[derive(Debug)]
+pub(crate) struct Budgets {
+    limits: RateLimits,
+    by_token: Mutex<BTreeMap<String, Budget>>,
 }
 
-fn headers_for(budget: &Budget, shared: &Shared, now: Instant) -> RateHeaders {
-    let limits = &shared.rate_limits;
-    let until_reset = (budget.hour_start + limits.hour).saturating_duration_since(now);
-    let reset = SystemTime::now()
-        .checked_add(until_reset)
-        .unwrap_or_else(SystemTime::now)
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
-        .unwrap_or(0);
-    RateHeaders {
-        limit: limits.per_hour,
-        remaining: limits.per_hour.saturating_sub(budget.hour_used),
-        reset,
+impl Budgets {
+    pub(crate) fn new(limits: RateLimits) -> Self {
+        Self {
+            limits,
+            by_token: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Forgets every token's spending.
+    pub(crate) fn clear(&self) {
+        crate::sync::lock(&self.by_token).clear();
+    }
+
+    fn roll(&self, budget: &mut Budget, now: Instant) {
+        let limits = &self.limits;
+        if now.duration_since(budget.hour_start) >= limits.hour {
+            budget.hour_start = now;
+            budget.hour_used = 0;
+        }
+        if now.duration_since(budget.minute_start) >= limits.minute {
+            budget.minute_start = now;
+            budget.minute_used = 0;
+        }
+    }
+
+    fn headers_for(&self, budget: &Budget, now: Instant) -> RateHeaders {
+        let limits = &self.limits;
+        let until_reset = (budget.hour_start + limits.hour).saturating_duration_since(now);
+        let reset = SystemTime::now()
+            .checked_add(until_reset)
+            .unwrap_or_else(SystemTime::now)
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0))
+            .unwrap_or(0);
+        RateHeaders {
+            limit: limits.per_hour,
+            remaining: limits.per_hour.saturating_sub(budget.hour_used),
+            reset,
+        }
+    }
+
+    /// Spends one request of `key`'s budget; on refusal, says how many
+    /// seconds to wait.
+    pub(super) fn charge(&self, key: &str) -> Result<RateHeaders, (RateHeaders, u64)> {
+        let now = Instant::now();
+        let limits = &self.limits;
+        let mut budgets = crate::sync::lock(&self.by_token);
+        let budget = budgets
+            .entry(key.to_owned())
+            .or_insert_with(|| new_budget(now));
+        self.roll(budget, now);
+        let wait = |until: Instant| {
+            until
+                .saturating_duration_since(now)
+                .as_secs_f64()
+                .ceil()
+                .max(1.0) as u64
+        };
+        if budget.hour_used >= limits.per_hour {
+            let retry = wait(budget.hour_start + limits.hour);
+            return Err((self.headers_for(budget, now), retry));
+        }
+        if budget.minute_used >= limits.per_minute {
+            let retry = wait(budget.minute_start + limits.minute);
+            return Err((self.headers_for(budget, now), retry));
+        }
+        budget.hour_used += 1;
+        budget.minute_used += 1;
+        Ok(self.headers_for(budget, now))
+    }
+
+    /// The headers of `key`'s budget, without spending it.
+    pub(super) fn peek(&self, key: &str) -> RateHeaders {
+        let now = Instant::now();
+        let mut budgets = crate::sync::lock(&self.by_token);
+        let budget = budgets
+            .entry(key.to_owned())
+            .or_insert_with(|| new_budget(now));
+        self.roll(budget, now);
+        self.headers_for(budget, now)
     }
 }
 
@@ -67,56 +133,6 @@ fn new_budget(now: Instant) -> Budget {
         minute_start: now,
         minute_used: 0,
     }
-}
-
-/// Spends one request of `key`'s budget; on refusal, says how many seconds
-/// to wait.
-pub(super) fn charge(shared: &Shared, key: &str) -> Result<RateHeaders, (RateHeaders, u64)> {
-    let now = Instant::now();
-    let limits = &shared.rate_limits;
-    let Ok(mut budgets) = shared.budgets.lock() else {
-        return Ok(RateHeaders {
-            limit: limits.per_hour,
-            remaining: limits.per_hour,
-            reset: 0,
-        });
-    };
-    let budget = budgets
-        .entry(key.to_owned())
-        .or_insert_with(|| new_budget(now));
-    roll(budget, shared, now);
-    let wait = |until: Instant| {
-        until
-            .saturating_duration_since(now)
-            .as_secs_f64()
-            .ceil()
-            .max(1.0) as u64
-    };
-    if budget.hour_used >= limits.per_hour {
-        let retry = wait(budget.hour_start + limits.hour);
-        return Err((headers_for(budget, shared, now), retry));
-    }
-    if budget.minute_used >= limits.per_minute {
-        let retry = wait(budget.minute_start + limits.minute);
-        return Err((headers_for(budget, shared, now), retry));
-    }
-    budget.hour_used += 1;
-    budget.minute_used += 1;
-    Ok(headers_for(budget, shared, now))
-}
-
-/// The headers of `key`'s budget, without spending it.
-pub(super) fn peek(shared: &Shared, key: &str) -> RateHeaders {
-    let now = Instant::now();
-    let mut budgets = match shared.budgets.lock() {
-        Ok(budgets) => budgets,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    let budget = budgets
-        .entry(key.to_owned())
-        .or_insert_with(|| new_budget(now));
-    roll(budget, shared, now);
-    headers_for(budget, shared, now)
 }
 
 /// What the faults make a 429's headers say: none remain and the window

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize};
 use std::sync::{Mutex, RwLock};
 
-use super::rate::Budget;
+use super::rate::Budgets;
 use crate::data::Dataset;
-use crate::{Faults, RateLimits, RecordedRequest};
+use crate::{Faults, RecordedRequest};
 
 /// The state every request handler shares.
 #[derive(Debug)]
@@ -15,11 +15,11 @@ pub(crate) struct Shared {
     pub(crate) base_url: String,
     pub(crate) seed: u64,
     pub(crate) token: Option<String>,
-    pub(crate) rate_limits: RateLimits,
     pub(crate) faults: Faults,
     pub(crate) data: RwLock<Dataset>,
     pub(crate) stats: StatsInner,
-    pub(crate) budgets: Mutex<BTreeMap<String, Budget>>,
+    /// Per-token rate-limit budgets, under the sandbox's limits.
+    pub(crate) budgets: Budgets,
     /// The holes not served yet.
     pub(crate) holes: Mutex<Vec<u64>>,
 }
@@ -39,12 +39,11 @@ const LOG_LIMIT: usize = 100_000;
 
 impl StatsInner {
     pub(crate) fn record(&self, request: RecordedRequest) {
-        if let Ok(mut by_status) = self.by_status.lock() {
-            *by_status.entry(request.status).or_default() += 1;
-        }
-        if let Ok(mut log) = self.log.lock()
-            && log.len() < LOG_LIMIT
-        {
+        *crate::sync::lock(&self.by_status)
+            .entry(request.status)
+            .or_default() += 1;
+        let mut log = crate::sync::lock(&self.log);
+        if log.len() < LOG_LIMIT {
             log.push(request);
         }
     }
