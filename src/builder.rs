@@ -190,7 +190,9 @@ impl ClientBuilder {
     /// client's clones: a request that would go past it waits instead of
     /// drawing a 429. Default 250 per minute, DigitalOcean's limit per
     /// token; `pace(0, ...)` turns pacing off (a proxy that counts
-    /// differently, or a fake server with a shorter window).
+    /// differently, or a fake server with a shorter window). A window of
+    /// 0 or longer than a day is a [`Config`](crate::ErrorKind::Config)
+    /// error from [`build`](Self::build).
     pub fn pace(mut self, requests: u32, per: Duration) -> Self {
         self.pace = (requests, per);
         self
@@ -288,6 +290,7 @@ impl ClientBuilder {
             }
         };
         check_token(&token)?;
+        check_pace(self.pace)?;
         let base_url = check_base_url(&self.base_url, self.allow_insecure_http)?;
         let user_agent = self.user_agent.unwrap_or_else(|| {
             format!(
@@ -322,6 +325,21 @@ impl ClientBuilder {
             timer: self.timer,
         }))
     }
+}
+
+/// The longest pacing window: a day. A longer one would let a client send
+/// its `requests` and then wait for longer than any program runs.
+const MAX_PACE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// A pace the pacer can keep: a window of at most a day (unless pacing is
+/// off), never zero.
+fn check_pace((requests, per): (u32, Duration)) -> Result<()> {
+    if requests > 0 && (per.is_zero() || per > MAX_PACE_WINDOW) {
+        return Err(Error::config(format!(
+            "pace({requests}, {per:?}): the window must be more than 0 and at most a day; pace(0, ..) turns pacing off"
+        )));
+    }
+    Ok(())
 }
 
 /// The token's own shape; the transport makes the header of it.

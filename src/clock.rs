@@ -89,6 +89,18 @@ pub(crate) async fn before<F: Future>(
     }
 }
 
+/// The instant `after` from `at`, or `None` when it is beyond any instant
+/// the clock can hold (`Duration::MAX` and the like): no deadline.
+pub(crate) fn deadline_after(at: Instant, after: Duration) -> Option<Instant> {
+    at.checked_add(after)
+}
+
+/// Whether waiting `wait` from `now` reaches `deadline` (a wait beyond any
+/// instant always does).
+pub(crate) fn reaches(now: Instant, wait: Duration, deadline: Instant) -> bool {
+    now.checked_add(wait).is_none_or(|end| end >= deadline)
+}
+
 /// How long from `now` until `until`, or `None` when it has passed.
 pub(crate) fn until(now: DateTime<Utc>, until: DateTime<Utc>) -> Option<Duration> {
     (until - now).to_std().ok()

@@ -37,7 +37,7 @@ use crate::error::Result;
 use crate::model::Page;
 use crate::model::{Progress, ResourceType, WalkSummary};
 use crate::retry::RetryPolicy;
-use crate::walk::{WalkOptions, WalkState, read_summary};
+use crate::walk::{ListOptions, WalkState, read_summary};
 
 /// A request for a listing: one page with [`send`](Self::send), or all of
 /// it with [`pages`](Self::pages), [`items`](Self::items) or
@@ -50,7 +50,7 @@ use crate::walk::{WalkOptions, WalkState, read_summary};
 pub struct List<E> {
     client: Client,
     endpoint: E,
-    options: WalkOptions,
+    options: ListOptions,
 }
 
 /// The request of [`Client::list_droplet_snapshots`].
@@ -63,7 +63,7 @@ impl<E: Endpoint> List<E> {
         Self {
             client,
             endpoint,
-            options: WalkOptions::default(),
+            options: ListOptions::default(),
         }
     }
 
@@ -176,7 +176,11 @@ impl<E: Endpoint> List<E> {
     /// [`is_not_found`](crate::Error::is_not_found)), a decode error, a
     /// transport error.
     pub async fn send(self) -> Result<Page<E::Item>> {
-        let deadline = self.options.deadline.map(|d| self.client.timer().now() + d);
+        let now = self.client.timer().now();
+        let deadline = self
+            .options
+            .deadline
+            .and_then(|d| crate::clock::deadline_after(now, d));
         let request = PageRequest {
             page: self.options.page,
             per_page: self.options.per_page,

@@ -95,7 +95,9 @@ impl Pacer {
             // leaves: a margin of 2% (and 20 ms) keeps the two windows
             // from overlapping when the first request was slower than a
             // later one.
-            per: per + per / 50 + Duration::from_millis(20),
+            per: per
+                .saturating_add(per / 50)
+                .saturating_add(Duration::from_millis(20)),
             sent: Mutex::new(VecDeque::new()),
         }
     }
@@ -117,7 +119,11 @@ impl Pacer {
             return Ok(());
         }
         let oldest = sent.front().copied().unwrap_or(now);
-        Err((oldest + self.per).saturating_duration_since(now))
+        Err(match oldest.checked_add(self.per) {
+            Some(free) => free.saturating_duration_since(now),
+            // A window beyond any instant never frees a slot.
+            None => Duration::MAX,
+        })
     }
 
     /// Waits (on `timer`) until a request may go. `None` when it would
@@ -133,13 +139,13 @@ impl Pacer {
             match self.try_take(now) {
                 Ok(()) => return Some(waited),
                 Err(wait) => {
-                    if deadline.is_some_and(|d| now + wait >= d) {
+                    if deadline.is_some_and(|d| clock::reaches(now, wait, d)) {
                         return None;
                     }
                     // Never a busy loop, whatever the timer says.
                     let wait = wait.max(Duration::from_millis(1));
                     timer.sleep(wait).await;
-                    waited += wait;
+                    waited = waited.saturating_add(wait);
                 }
             }
         }

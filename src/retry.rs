@@ -129,7 +129,9 @@ impl RetryPolicy {
     fn backoff_wait(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry);
         if self.jitter {
-            ceiling.mul_f64(fastrand::f64())
+            // In f64 seconds: `Duration::mul_f64` panics when the product
+            // rounds up past `Duration::MAX`.
+            Duration::try_from_secs_f64(ceiling.as_secs_f64() * fastrand::f64()).unwrap_or(ceiling)
         } else {
             ceiling
         }
@@ -255,7 +257,11 @@ impl RetryContext<'_> {
         Fut: Future<Output = Result<T, Error>>,
     {
         let started = self.timer.now();
-        let deadline = match (self.policy.deadline.map(|d| started + d), self.deadline) {
+        let own = self
+            .policy
+            .deadline
+            .and_then(|d| clock::deadline_after(started, d));
+        let deadline = match (own, self.deadline) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -398,7 +404,7 @@ impl RetryContext<'_> {
     }
 
     fn past(&self, deadline: Option<Instant>, wait: Duration) -> bool {
-        deadline.is_some_and(|d| self.timer.now() + wait >= d)
+        deadline.is_some_and(|d| clock::reaches(self.timer.now(), wait, d))
     }
 }
 

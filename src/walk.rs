@@ -7,7 +7,7 @@
 //! A walk that ends `Ok` delivered every item that existed for the whole
 //! walk exactly once (and maybe items created during it, each once); any
 //! other walk ends with an error that says what did not add up. It ends
-//! within [`WalkOptions::max_pages`] requests whatever the server says.
+//! within [`ListOptions::max_pages`] requests whatever the server says.
 //!
 //! - **Order and window.** The walk's own pass requests pages in increasing
 //!   order, the first one alone (it gives the total and the server's real
@@ -60,7 +60,7 @@ mod reread;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use options::{WalkOptions, read_summary};
+pub(crate) use options::{ListOptions, read_summary};
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -116,7 +116,7 @@ pub(crate) struct WalkState<E: Endpoint> {
 struct Source<E> {
     client: Client,
     endpoint: E,
-    options: WalkOptions,
+    options: ListOptions,
 }
 
 /// What earlier passes saw.
@@ -170,7 +170,7 @@ impl<E: Endpoint> WalkState<E> {
     pub(crate) fn new(
         client: Client,
         endpoint: E,
-        options: WalkOptions,
+        options: ListOptions,
         summary: Arc<Mutex<WalkSummary>>,
     ) -> Self {
         let asked = options.per_page.unwrap_or(match options.limit {
@@ -256,7 +256,7 @@ impl<E: Endpoint> WalkState<E> {
             .source
             .options
             .deadline
-            .and_then(|d| timer.now().checked_add(d));
+            .and_then(|d| crate::clock::deadline_after(timer.now(), d));
         Ok(())
     }
 

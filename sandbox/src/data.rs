@@ -220,11 +220,11 @@ impl Dataset {
     }
 
     /// Rotation, as a retention job between two page reads: in the
-    /// account's listing and in every droplet's, `n` new snapshots made
-    /// now (stamped `now`, Unix seconds, the clock of the `Date` header;
+    /// account's listing and in `droplet`'s, `n` new snapshots made now
+    /// (stamped `now`, Unix seconds, the clock of the `Date` header;
     /// listed last, as the API lists oldest first) and `n` deleted at
     /// `at`, so no total moves.
-    pub(crate) fn rotate(&mut self, n: usize, at: Position, now: i64) {
+    pub(crate) fn rotate(&mut self, n: usize, at: Position, now: i64, droplet: Option<u64>) {
         let stamp = rfc3339(now);
         for _ in 0..n {
             if !self.snapshots.is_empty() {
@@ -245,8 +245,7 @@ impl Dataset {
             value["created_at"] = Value::String(stamp.clone());
             self.snapshots.push(render(&value));
         }
-        let droplets: Vec<u64> = self.droplets.keys().copied().collect();
-        for droplet in droplets {
+        if let Some(droplet) = droplet {
             for _ in 0..n {
                 self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
                 let id = self.next_droplet_snapshot_id;

@@ -40,8 +40,8 @@ pub struct Faults {
     /// Rotation: after each page served from either listing, this many
     /// snapshots are made (stamped with the server's clock, listed last)
     /// and as many deleted (where `rotate_delete_at` says), in the
-    /// account's listing and in every droplet's: a retention job, so no
-    /// `meta.total` moves.
+    /// account's listing and, after a droplet's page, in that droplet's:
+    /// a retention job, so no `meta.total` moves.
     pub rotate: usize,
     /// Where rotation deletes. Default: the head (the oldest, as
     /// retention does).

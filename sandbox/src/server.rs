@@ -267,7 +267,7 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let response = responses::page(&position, &window, total);
     drop(data);
-    rotate(shared);
+    rotate(shared, raw_id.parse().ok());
     response
 }
 
@@ -319,16 +319,17 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
         let at = (faults.drift_insert_at, faults.drift_delete_at);
         data.drift(faults.drift_insert, faults.drift_delete, at, unix_now());
     }
-    rotate(shared);
+    rotate(shared, None);
     response
 }
 
-/// Rotation after a page served, when the faults call for it.
-fn rotate(shared: &Shared) {
+/// Rotation after a page served (of the account's listing, or of
+/// `droplet`'s), when the faults call for it.
+fn rotate(shared: &Shared, droplet: Option<u64>) {
     let faults = &shared.faults;
     if faults.rotate > 0 {
         let mut data = crate::sync::write(&shared.data);
-        data.rotate(faults.rotate, faults.rotate_delete_at, unix_now());
+        data.rotate(faults.rotate, faults.rotate_delete_at, unix_now(), droplet);
     }
 }
 

@@ -42,8 +42,12 @@ pub(super) async fn read_bounded(
         });
     }
     while broken.is_none() {
-        let deadline = timer.now() + limits.idle;
-        let Some(next) = clock::before(timer, deadline, response.chunk()).await else {
+        let next = match clock::deadline_after(timer.now(), limits.idle) {
+            Some(deadline) => clock::before(timer, deadline, response.chunk()).await,
+            // An idle limit beyond any instant: no limit.
+            None => Some(response.chunk().await),
+        };
+        let Some(next) = next else {
             broken = Some(BodyLimit::Stalled {
                 idle: limits.idle,
                 read: body.len(),

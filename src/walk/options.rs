@@ -13,7 +13,7 @@ pub(crate) type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// The settings of a request: one page, or a walk over all of them.
 #[derive(Clone)]
-pub(crate) struct WalkOptions {
+pub(crate) struct ListOptions {
     pub(crate) page: Option<u64>,
     pub(crate) per_page: Option<u64>,
     pub(crate) concurrency: usize,
@@ -27,7 +27,7 @@ pub(crate) struct WalkOptions {
     pub(crate) deadline: Option<Duration>,
 }
 
-impl Default for WalkOptions {
+impl Default for ListOptions {
     fn default() -> Self {
         Self {
             page: None,
@@ -45,7 +45,7 @@ impl Default for WalkOptions {
     }
 }
 
-impl WalkOptions {
+impl ListOptions {
     /// Checks the walk's own settings, before the first request.
     pub(super) fn check(&self) -> Result<()> {
         if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
@@ -73,9 +73,9 @@ impl WalkOptions {
     }
 }
 
-impl fmt::Debug for WalkOptions {
+impl fmt::Debug for ListOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WalkOptions")
+        f.debug_struct("ListOptions")
             .field("page", &self.page)
             .field("per_page", &self.per_page)
             .field("concurrency", &self.concurrency)

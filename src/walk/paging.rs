@@ -71,6 +71,10 @@ impl Paging {
         self.start
     }
 
+    pub(super) fn direction(&self) -> Direction {
+        self.direction
+    }
+
     /// Whether the pass has read the end of the listing.
     #[cfg(test)]
     pub(super) fn ended(&self) -> bool {

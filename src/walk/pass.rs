@@ -19,10 +19,12 @@
 //!   skip an item: a deletion pulls unread items further down (a repeat,
 //!   never a skip), a creation moves nothing below it. Re-reads go this
 //!   way. Such a pass is trusted when it started on the page that held
-//!   the end and no total rose while it read: a rise is creations
-//!   (harmless) or a snapshot inserted before the end against the API's
-//!   order, which would push an unread one up past the boundary, so it is
-//!   read once more rather than trusted.
+//!   the end, unless a total rose while it read and a page below that
+//!   first one held snapshots made since it started: creations land at
+//!   the end, above the pages still to read, so that is either more made
+//!   than fill a page or a snapshot inserted before the end against the
+//!   API's order (which pushes an unread one up past the boundary), and
+//!   the listing is read once more rather than trusted.
 //! - **Reading upwards** (the walk itself, prefetched or not), the pass
 //!   counts the deletions it could have missed. Let `N0` be the total of
 //!   its first page, read alone at server time `T0` (the `Date` header),
@@ -114,6 +116,9 @@ pub(super) struct Pass {
     /// A total above the first one of the pass, or above the one read
     /// just before it.
     grew: bool,
+    /// A page other than the first read held snapshots made since the
+    /// pass's clock start.
+    fresh_below_top: bool,
     /// The first contradiction of the pass.
     contradiction: Option<String>,
     /// Items read twice in this pass.
@@ -148,6 +153,7 @@ impl Pass {
             reads: 0,
             moved: false,
             grew: false,
+            fresh_below_top: false,
             contradiction: None,
             repeats: 0,
             stalled: 0,
@@ -155,6 +161,25 @@ impl Pass {
             seen: (number > 1).then(HashSet::new),
             fingerprint: DefaultHasher::new(),
         }
+    }
+
+    /// Pages read by this pass.
+    pub(super) fn reads(&self) -> u64 {
+        self.reads
+    }
+
+    /// Makes the next page read the pass's first (a re-read whose first
+    /// page turned out not to hold the end starts again from it); what
+    /// it read and found stays.
+    pub(super) fn start_over(&mut self) {
+        self.started = false;
+        self.started_at_end = false;
+        self.first_total = None;
+        self.since = None;
+        self.last = None;
+        self.reads = 0;
+        self.grew = false;
+        self.fresh_below_top = false;
     }
 
     /// The pass's clock start (`None` before its first page, or without
@@ -201,6 +226,7 @@ impl Pass {
         if !order.sorted {
             self.contradict(|| format!("page {page} is not in created_at order"));
         }
+        self.fresh_below_top |= fresh > 0 && self.reads > 1;
         // Pages read upwards one after the other stay in order whatever
         // the API's order allows between them (a deletion brings newer
         // items down, a creation moves nothing); read downwards, a
@@ -288,10 +314,24 @@ impl Pass {
         match self.direction {
             // Neither a creation nor a deletion can skip an item read
             // downwards from the end; repeats are what deletions leave.
-            Direction::Descending if self.started_at_end && !self.grew => Verdict::Trusted,
-            Direction::Descending => {
-                Verdict::Untrusted("the listing grew while it was read again".into())
+            Direction::Descending if !self.started_at_end => {
+                Verdict::Untrusted("the listing grew past the page the re-read started from".into())
             }
+            // New snapshots below the page the pass started on, while the
+            // listing grew: either more were made than fill that page, or
+            // one was inserted before the end against the API's order
+            // (which can push an unread snapshot up past the boundary).
+            // Without a `Date`, new snapshots cannot be told from old ones:
+            // any rise is suspect.
+            Direction::Descending
+                if self.grew && (self.fresh_below_top || self.since.is_none()) =>
+            {
+                Verdict::Untrusted(
+                    "the listing grew with new snapshots below the end while it was read again"
+                        .into(),
+                )
+            }
+            Direction::Descending => Verdict::Trusted,
             Direction::Ascending => match self.upward(expected) {
                 Ok(()) => Verdict::Trusted,
                 Err(reason) => Verdict::Untrusted(reason),

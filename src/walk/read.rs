@@ -2,7 +2,7 @@
 //! brings, the limit, and delivery.
 
 use super::keys::ItemKey;
-use super::paging::After;
+use super::paging::{After, Direction};
 use super::pass::PageOrder;
 use super::{STALL_BUDGET, Step, WalkState};
 use crate::endpoints::Endpoint;
@@ -65,6 +65,12 @@ impl<E: Endpoint> WalkState<E> {
         if self.paging.read(number, count, page.total) == After::End {
             // Pages requested past the end were wasted; stop them.
             self.in_flight.cancel();
+        }
+        if self.paging.direction() == Direction::Descending && self.pass.reads() == 1 && !at_end {
+            // The listing grew past the page this re-read started on:
+            // start it again from the new end (what was read stays read).
+            self.paging.restart(Direction::Descending, page.total);
+            self.pass.start_over();
         }
         let limit_reached = self.apply_limit(&mut page);
         let step = self.deliver(number, page);
