@@ -166,7 +166,9 @@ impl sealed::Fetch for SnapshotsEndpoint {
                 transport.snapshots(op, page, per_page, resource_type)
             })
             .await?;
-        page_of(response, request, op.name)
+        let page = page_of(response, request, op.name)?;
+        check_filter(&page, self.resource_type.as_ref()).map_err(|e| e.with_operation(op.name))?;
+        Ok(page)
     }
 
     fn id(item: &Snapshot) -> ItemId<'_> {
@@ -188,6 +190,14 @@ fn page_of<T>(
     operation: &'static str,
 ) -> Result<Page<T>> {
     let page = request.page.unwrap_or(1);
+    let asked = request.per_page.unwrap_or(DEFAULT_PER_PAGE);
+    if answer.items.len() as u64 > asked {
+        return Err(Error::inconsistent(format!(
+            "the answer contradicts the request: page {page} holds {} items where per_page={asked} was asked",
+            answer.items.len()
+        ))
+        .with_operation(operation));
+    }
     let total = u64::try_from(answer.total).map_err(|_| {
         Error::inconsistent(format!(
             "page {page} says the listing holds {} items (meta.total): a count cannot be negative",
@@ -204,6 +214,28 @@ fn page_of<T>(
         rate_limit: answer.headers.rate_limit,
         date: answer.headers.date,
     })
+}
+
+/// An answer that contradicts its filter is never delivered as its
+/// answer: one foreign item ends the call (a server or proxy that dropped
+/// `resource_type` would otherwise pass the whole account off as the
+/// volumes).
+fn check_filter(page: &Page<Snapshot>, wanted: Option<&ResourceType>) -> Result<()> {
+    let Some(wanted) = wanted else {
+        return Ok(());
+    };
+    let foreign = page.items.iter().filter(|s| &s.resource_type != wanted);
+    let (count, first) = foreign.fold((0usize, None), |(n, first), s| (n + 1, first.or(Some(s))));
+    match first {
+        None => Ok(()),
+        Some(item) => Err(Error::inconsistent(format!(
+            "the answer contradicts the request: page {} holds {count} of {} snapshots whose resource_type is not `{wanted}` (the first: id `{}`, `{}`) although resource_type={wanted} was asked; the server ignored the filter",
+            page.page,
+            page.items.len(),
+            crate::error::shown(&item.id),
+            crate::error::shown(item.resource_type.as_str()),
+        ))),
+    }
 }
 
 fn check_droplet_id(droplet_id: u64) -> Result<NonZeroU64> {

@@ -17,6 +17,12 @@ mod response;
 
 pub use response::{ApiError, DecodeError};
 
+/// Server text as an error shows it: one line, at most 300 characters,
+/// with a note of how much was cut.
+pub(crate) fn shown(text: &str) -> String {
+    response::Shown(text).to_string()
+}
+
 /// A `Result` whose error is this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -386,19 +386,21 @@ impl RetryContext<'_> {
         Ok((wait, class.cost()))
     }
 
-    /// The server's word first on a 429: `retry-after`, else the hourly
-    /// reset when nothing remains; otherwise exponential backoff.
+    /// The server's word first: `Retry-After` on any retryable answer
+    /// that carries it (a 429, or a 503 from a gateway or an upstream
+    /// restarting; seconds or an HTTP-date), else on a 429 the hourly
+    /// reset when nothing remains; otherwise exponential backoff. A value
+    /// that cannot be read is no word: backoff.
     fn wait_before_retry(&self, class: Retryable, error: &Error, attempts: u32) -> Duration {
-        if class == Retryable::RateLimited {
-            if let Some(wait) = error.retry_after() {
-                return wait;
-            }
-            if let Some(rate) = error.rate_limit()
-                && rate.remaining == 0
-                && let Some(wait) = clock::until(self.timer.wall_clock(), rate.reset)
-            {
-                return wait;
-            }
+        if let Some(wait) = error.retry_after() {
+            return wait;
+        }
+        if class == Retryable::RateLimited
+            && let Some(rate) = error.rate_limit()
+            && rate.remaining == 0
+            && let Some(wait) = clock::until(self.timer.wall_clock(), rate.reset)
+        {
+            return wait;
         }
         self.policy.backoff_wait(attempts)
     }

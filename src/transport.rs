@@ -293,7 +293,11 @@ impl Transport {
             let at = arrived.unwrap_or_else(|| self.timer.now());
             self.rate.record(rate, at, success);
         }
-        log_outcome(op, started, &outcome);
+        log_outcome(
+            op,
+            self.timer.now().saturating_duration_since(started),
+            &outcome,
+        );
         outcome
     }
 
@@ -367,8 +371,8 @@ impl Transport {
     }
 }
 
-fn log_outcome<T>(op: &Operation, started: Instant, result: &Result<T>) {
-    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+fn log_outcome<T>(op: &Operation, elapsed: Duration, result: &Result<T>) {
+    let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     match result {
         Ok(_) => tracing::debug!(operation = op.name, elapsed_ms, "request succeeded"),
         Err(e) => tracing::debug!(

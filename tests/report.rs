@@ -163,3 +163,78 @@ async fn bad_arguments_exit_2_before_any_request() {
     }
     assert_eq!(sandbox.stats().requests, 0);
 }
+
+#[tokio::test]
+async fn a_token_revoked_mid_walk_says_what_was_read_and_how_to_resume() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(1_000).faults(Faults {
+        revoke_token_after: Some(2),
+        ..Faults::default()
+    }))
+    .await;
+    let out = report(&sandbox, &["--concurrency", "1", "--format", "jsonl"]).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(text(&out.stdout).lines().count(), 400, "two pages printed");
+    assert!(stderr.contains("was rejected"), "{stderr}");
+    assert!(
+        stderr.contains("400 snapshots were read before this")
+            && stderr.contains("run again with --page 3"),
+        "{stderr}"
+    );
+    // Resuming from there reads the rest (with a token that works again).
+    let fresh = sandbox_fresh(1_000).await;
+    let rest = report(&fresh, &["--page", "3", "--format", "jsonl"]).await;
+    assert_eq!(rest.status.code(), Some(0), "{}", text(&rest.stderr));
+    assert_eq!(text(&rest.stdout).lines().count(), 600);
+}
+
+#[tokio::test]
+async fn a_droplet_destroyed_mid_walk_says_what_was_read_and_how_to_resume() {
+    let sandbox = sandbox(
+        Sandbox::builder()
+            .snapshots(10)
+            .droplet(7, 300, 200)
+            .faults(Faults {
+                droplets_gone_after: Some(1),
+                ..Faults::default()
+            }),
+    )
+    .await;
+    let out = report(
+        &sandbox,
+        &["--droplet", "7", "--concurrency", "1", "--format", "jsonl"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("there is no droplet 7"), "{stderr}");
+    assert!(
+        stderr.contains("200 snapshots were read before this") && stderr.contains("--page 2"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_at_the_top_of_its_range_means_no_deadline() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(300)).await;
+    for deadline in [
+        "18446744073709551615s",
+        "2562047788015215h",
+        "307445734561825860m",
+    ] {
+        let out = report(&sandbox, &["--deadline", deadline, "--format", "jsonl"]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "--deadline {deadline}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout).lines().count(), 300);
+    }
+    let out = report(&sandbox, &["--deadline", "18446744073709551616s"]).await;
+    assert_eq!(out.status.code(), Some(2), "out of range is a usage error");
+}
+
+async fn sandbox_fresh(snapshots: usize) -> Sandbox {
+    sandbox(Sandbox::builder().snapshots(snapshots)).await
+}

@@ -653,3 +653,105 @@ async fn a_retry_after_date_is_waited_for() {
         "the date three seconds ahead: {waits:?}"
     );
 }
+
+/// A sandbox whose every other request is a 503 carrying `retry_after`.
+async fn restarting_upstream(retry_after: Option<&str>) -> Sandbox {
+    Sandbox::builder()
+        .snapshots(600)
+        .faults(Faults {
+            every_kth_503: Some(2),
+            retry_after_503: retry_after.map(str::to_owned),
+            ..Faults::default()
+        })
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await
+        .expect("sandbox")
+}
+
+#[tokio::test]
+async fn retry_after_on_a_503_is_the_wait_not_the_backoff() {
+    // An upstream restarting behind a load balancer says when to come
+    // back; the client's own backoff (0.5 s, 1 s, 2 s) would give up first.
+    let sandbox = restarting_upstream(Some("5")).await;
+    let (client, timer) = sandbox_client(&sandbox, exact());
+    let all = client
+        .list_snapshots()
+        .per_page(200)
+        .concurrency(1)
+        .collect_all()
+        .await
+        .expect("every 503 retried after its Retry-After");
+    assert_eq!(all.len(), 600);
+    let waits = timer.waits();
+    assert!(!waits.is_empty(), "the 503s were retried");
+    assert!(
+        waits.iter().all(|w| *w == Duration::from_secs(5)),
+        "{waits:?}"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_on_a_503_as_an_http_date_is_the_wait() {
+    let at = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
+    let sandbox = restarting_upstream(Some(&date)).await;
+    let (client, timer) = sandbox_client(&sandbox, exact());
+    let all = client
+        .list_snapshots()
+        .per_page(200)
+        .concurrency(1)
+        .collect_all()
+        .await
+        .expect("retried at the date");
+    assert_eq!(all.len(), 600);
+    let first = timer.waits().first().copied();
+    assert!(
+        first.is_some_and(|w| w > Duration::from_secs(20) && w <= Duration::from_secs(31)),
+        "{first:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_unreadable_retry_after_on_a_503_falls_back_to_the_backoff() {
+    let sandbox = restarting_upstream(Some("soon, probably")).await;
+    let (client, timer) = sandbox_client(&sandbox, exact());
+    let all = client
+        .list_snapshots()
+        .per_page(200)
+        .concurrency(1)
+        .collect_all()
+        .await
+        .expect("retried on the backoff");
+    assert_eq!(all.len(), 600);
+    assert!(
+        timer
+            .waits()
+            .iter()
+            .all(|w| *w == Duration::from_millis(500)),
+        "the first backoff step: {:?}",
+        timer.waits()
+    );
+}
+
+#[tokio::test]
+async fn a_retry_after_on_a_503_beyond_max_wait_ends_the_call_without_waiting() {
+    let sandbox = restarting_upstream(Some("3600")).await;
+    let (client, timer) = sandbox_client(&sandbox, exact().max_wait(Duration::from_secs(60)));
+    // The second request of the walk is the 503.
+    let error = client
+        .list_snapshots()
+        .per_page(200)
+        .concurrency(1)
+        .collect_all()
+        .await
+        .expect_err("an hour is beyond the policy's maximum wait");
+    assert_eq!(error.status(), Some(503));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(timer.waits().is_empty(), "{:?}", timer.waits());
+    let text = error.to_string();
+    assert!(
+        text.contains("3600s") && text.contains("resume from page 2"),
+        "{text}"
+    );
+}

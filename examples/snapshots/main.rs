@@ -59,6 +59,10 @@ struct Args {
     /// stderr show control and bidi characters escaped (`\u{1b}`).
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Start at this page of 200 (to resume a listing that ended early:
+    /// the error names the page).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    page: u64,
     /// Stop after this many snapshots (fetches no more than needed).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     limit: Option<u64>,
@@ -227,6 +231,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         Some(droplet) => {
             let mut list = client
                 .list_droplet_snapshots(droplet)
+                .page(args.page)
                 .concurrency(args.concurrency as usize)
                 .strict(!args.no_strict)
                 .deadline(args.deadline);
@@ -241,6 +246,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         None => {
             let mut list = client
                 .list_snapshots()
+                .page(args.page)
                 .concurrency(args.concurrency as usize)
                 .strict(!args.no_strict)
                 .deadline(args.deadline);
@@ -320,13 +326,44 @@ fn progress_bar() -> impl Fn(&digitalocean_snapshots::Progress) + Send + Sync + 
     }
 }
 
-/// One clear line for the errors a user can act on.
+/// One clear line for the errors a user can act on; when snapshots were
+/// printed before it, how many and how to resume.
 fn explain(error: Error, client: &Client, droplet: Option<u64>) -> String {
+    let what = explain_error(&error, client, droplet);
+    match (error.items_delivered(), error.resume_page()) {
+        (Some(printed), Some(page)) if printed > 0 => format!(
+            "{what}\nthe listing above is incomplete: {printed} snapshots were read before this; to resume, run again with --page {page}"
+        ),
+        _ => what,
+    }
+}
+
+/// Server text on one line of at most 300 characters, with what was cut
+/// (the library's `Display` bounds its own the same way).
+fn one_line(text: &str) -> String {
+    const MAX: usize = 300;
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let line = words.join(" ");
+    let count = line.chars().count();
+    if count <= MAX {
+        return line;
+    }
+    let cut: String = line.chars().take(MAX).collect();
+    format!("{cut}… ({} more characters)", count - MAX)
+}
+
+fn explain_error(error: &Error, client: &Client, droplet: Option<u64>) -> String {
     if error.is_unauthorized() {
         return format!(
             "the token from {} was rejected ({}): check it is current and has the {} scope",
             client.token_source(),
-            error.message().unwrap_or("401"),
+            error.api().map_or_else(
+                || "401".to_owned(),
+                |api| one_line(api.message().unwrap_or("401"))
+            ),
             if droplet.is_some() {
                 "droplet:read"
             } else {

@@ -25,6 +25,28 @@ pub struct Faults {
     pub every_kth_429: Option<u64>,
     /// The `retry-after` seconds sent with those 429s. Default 1 when 0.
     pub retry_after_secs: u64,
+    /// Every k-th request is answered `503` with an empty body, as a load
+    /// balancer in front of an upstream that is restarting.
+    pub every_kth_503: Option<u64>,
+    /// The `Retry-After` those 503s carry, verbatim (`"5"`, an HTTP-date,
+    /// or something unreadable); none when unset.
+    pub retry_after_503: Option<String>,
+    /// Every `500` (from `error_500`, or every k-th request with
+    /// `every_kth_500`) carries a `message` of this many characters over
+    /// many lines: a stack trace.
+    pub long_500_message: Option<usize>,
+    /// Every k-th request is answered `500`.
+    pub every_kth_500: Option<u64>,
+    /// The token is revoked after this many requests: every later one is
+    /// answered `401`.
+    pub revoke_token_after: Option<u64>,
+    /// Every droplet is destroyed after this many requests: every later
+    /// request for a droplet's listing is answered `404`.
+    pub droplets_gone_after: Option<u64>,
+    /// The account's listing ignores `resource_type`: every snapshot is
+    /// listed whatever the filter asks (a proxy or a server that dropped
+    /// the parameter).
+    pub ignore_resource_type: bool,
     /// Drift: after each page served from the account's listing, this
     /// many new snapshots (stamped with the server's clock) are inserted
     /// (where `drift_insert_at` says; anywhere but the tail breaks the

@@ -162,11 +162,16 @@ fn authorized(
     rng: &mut ChaCha8Rng,
     seq: u64,
 ) -> Response {
-    let allowed = match (&shared.token, bearer) {
-        (Some(required), Some(given)) => required == given,
-        (None, Some(_)) => true,
-        (_, None) => false,
-    };
+    let revoked = shared
+        .faults
+        .revoke_token_after
+        .is_some_and(|after| seq > after);
+    let allowed = !revoked
+        && match (&shared.token, bearer) {
+            (Some(required), Some(given)) => required == given,
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
     let Some(key) = bearer.filter(|_| allowed) else {
         let mut response = responses::error(
             StatusCode::UNAUTHORIZED,
@@ -203,6 +208,14 @@ fn route_request(
     }
     match route {
         Route::Unknown => not_found(rng),
+        Route::DropletSnapshots(_)
+            if shared
+                .faults
+                .droplets_gone_after
+                .is_some_and(|after| seq > after) =>
+        {
+            not_found(rng)
+        }
         Route::DropletSnapshots(raw_id) => match Params::parse(query, false) {
             Ok(params) => droplet_page(shared, raw_id, &params, rng),
             Err(message) => responses::error(StatusCode::BAD_REQUEST, "bad_request", &message, rng),
@@ -225,12 +238,32 @@ fn injected_fault(shared: &Shared, rng: &mut ChaCha8Rng, seq: u64) -> Option<Res
             faults.retry_after_secs.max(1),
         ));
     }
+    if let Some(k) = faults.every_kth_503.filter(|k| *k > 0)
+        && seq.is_multiple_of(k)
+    {
+        let mut response = responses::empty(StatusCode::SERVICE_UNAVAILABLE);
+        if let Some(value) = faults
+            .retry_after_503
+            .as_deref()
+            .and_then(|v| header::HeaderValue::from_str(v).ok())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Some(response);
+    }
     let draw = rng.random::<f64>();
-    if draw < faults.error_500 {
+    let kth_500 = faults
+        .every_kth_500
+        .is_some_and(|k| k > 0 && seq.is_multiple_of(k));
+    if kth_500 || draw < faults.error_500 {
+        let message = match faults.long_500_message {
+            Some(chars) => stack_trace(chars),
+            None => "Unexpected server-side error".to_owned(),
+        };
         return Some(responses::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
-            "Unexpected server-side error",
+            &message,
             rng,
         ));
     }
@@ -241,6 +274,22 @@ fn injected_fault(shared: &Shared, rng: &mut ChaCha8Rng, seq: u64) -> Option<Res
         return Some(responses::empty(StatusCode::SERVICE_UNAVAILABLE));
     }
     None
+}
+
+/// A message of `chars` characters over many lines, as a server that
+/// answers with its stack trace.
+fn stack_trace(chars: usize) -> String {
+    let mut message = String::from("panic: runtime error: invalid memory address\n");
+    let mut frame = 0;
+    while message.len() < chars {
+        message.push_str(&format!(
+            "goroutine 1 [running]:\n\tsnapshots.(*Lister).Page(0xc000{frame:04x})\n\t\t/src/snapshots/list.go:{}\n",
+            100 + frame
+        ));
+        frame += 1;
+    }
+    message.truncate(chars);
+    message
 }
 
 fn not_found(rng: &mut ChaCha8Rng) -> Response {
@@ -285,7 +334,9 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
     let faults = &shared.faults;
     let response = {
         let data = crate::sync::read(&shared.data);
-        let wanted = params.resource_type;
+        let wanted = params
+            .resource_type
+            .filter(|_| !faults.ignore_resource_type);
         let matching = |item: &&Item| wanted.is_none_or(|w| item.resource_type == w);
         let truth = match wanted {
             None => data.snapshots.len(),

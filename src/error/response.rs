@@ -207,10 +207,10 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status)?;
         if let Some(code) = &self.code {
-            write!(f, " {code}")?;
+            write!(f, " {}", Shown(code))?;
         }
         match (&self.message, &self.body_excerpt) {
-            (Some(message), _) => write!(f, ": {message}")?,
+            (Some(message), _) => write!(f, ": {}", Shown(message))?,
             (None, Some(body)) => write!(f, " with a non-JSON body: {body}")?,
             (None, None) => {
                 if let Some(reason) = canonical_reason(self.status) {
@@ -238,7 +238,7 @@ impl fmt::Display for ApiError {
             write!(f, " (hourly budget refills at {})", rate.reset)?;
         }
         if let Some(id) = &self.request_id {
-            write!(f, " [request id {id}]")?;
+            write!(f, " [request id {}]", Shown(id))?;
         }
         Ok(())
     }
@@ -249,8 +249,47 @@ impl fmt::Display for DecodeError {
         write!(
             f,
             "cannot decode the HTTP {} response at `{}`: {}; body starts with: {}",
-            self.status, self.path, self.message, self.body_excerpt
+            self.status,
+            Shown(&self.path),
+            Shown(&self.message),
+            self.body_excerpt
         )
+    }
+}
+
+/// At most this many characters of a server's text are shown (in
+/// `Display`, and so in logs); the accessors keep it whole.
+const SHOWN_CHARS: usize = 300;
+
+/// Server text as shown: one line (control characters, line breaks
+/// included, become spaces, runs of them one), at most [`SHOWN_CHARS`]
+/// characters, with a note of how much was cut.
+pub(super) struct Shown<'a>(pub(super) &'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = 0;
+        let mut space = false;
+        let mut chars = self.0.trim().chars();
+        for c in chars.by_ref() {
+            if c.is_control() || c.is_whitespace() {
+                space = true;
+                continue;
+            }
+            if shown == SHOWN_CHARS {
+                // Count what is left, this one included.
+                let rest = 1 + chars.count();
+                return write!(f, "… ({rest} more characters)");
+            }
+            if space && shown > 0 {
+                f.write_str(" ")?;
+                shown += 1;
+            }
+            space = false;
+            write!(f, "{c}")?;
+            shown += 1;
+        }
+        Ok(())
     }
 }
 

@@ -92,7 +92,10 @@ impl Canned {
         body: impl Into<Vec<u8>>,
     ) -> digitalocean_snapshots::Result<Page<Snapshot>> {
         *self.answer.lock().unwrap() = (status, body.into());
-        self.runtime.block_on(self.client.list_snapshots().send())
+        // The largest page the API serves: the bodies here hold up to a
+        // few dozen items, and a page larger than asked is refused.
+        self.runtime
+            .block_on(self.client.list_snapshots().per_page(200).send())
     }
 
     /// A droplet listing's first page, answered with `status` and `body`.
@@ -103,7 +106,7 @@ impl Canned {
     ) -> digitalocean_snapshots::Result<Page<DropletSnapshot>> {
         *self.answer.lock().unwrap() = (status, body.into());
         self.runtime
-            .block_on(self.client.list_droplet_snapshots(1).send())
+            .block_on(self.client.list_droplet_snapshots(1).per_page(200).send())
     }
 }
 
