@@ -238,3 +238,26 @@ async fn a_deadline_at_the_top_of_its_range_means_no_deadline() {
 async fn sandbox_fresh(snapshots: usize) -> Sandbox {
     sandbox(Sandbox::builder().snapshots(snapshots)).await
 }
+
+#[tokio::test]
+async fn a_server_that_ignores_the_filter_never_passes_for_the_volume_listing() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(500).faults(Faults {
+        ignore_resource_type: true,
+        ..Faults::default()
+    }))
+    .await;
+    let out = report(
+        &sandbox,
+        &["--resource-type", "volume", "--format", "jsonl"],
+    )
+    .await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("ignored the filter"), "{stderr}");
+    for row in text(&out.stdout).lines() {
+        assert!(
+            row.contains("\"resource_type\":\"volume\""),
+            "a foreign row: {row}"
+        );
+    }
+}
