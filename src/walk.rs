@@ -62,7 +62,6 @@ mod tests;
 
 pub(crate) use options::{ListOptions, read_summary};
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -73,7 +72,7 @@ use crate::endpoints::{Endpoint, MAX_PER_PAGE, PageRequest};
 use crate::error::{Error, Result};
 use crate::model::{Page, WalkSummary};
 use in_flight::InFlight;
-use keys::ItemKey;
+use keys::Seen;
 use paging::{Direction, Paging};
 use pass::Pass;
 
@@ -104,7 +103,7 @@ pub(crate) struct WalkState<E: Endpoint> {
     /// What the passes before it left to compare against.
     history: History,
     /// The ids delivered so far (empty with `dedup(false)`).
-    seen: HashSet<ItemKey>,
+    seen: Seen,
     /// What bounds the walk besides its settings.
     bounds: Bounds,
     /// Where the walk stands, shared with its stream.
@@ -189,7 +188,7 @@ impl<E: Endpoint> WalkState<E> {
             history: History {
                 previous_fingerprint: None,
             },
-            seen: HashSet::new(),
+            seen: Seen::default(),
             bounds: Bounds {
                 allowance: u64::MAX,
                 deadline: None,

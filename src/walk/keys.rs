@@ -8,6 +8,8 @@
 //! other string (`"0123"`, `"+123"`, an uppercase UUID) is kept whole.
 //! Each form maps back to exactly one string, so no two different ids meet.
 
+use std::collections::HashSet;
+
 use crate::endpoints::ItemId;
 
 /// An item's identity, as kept in the set of ids a walk has seen.
@@ -42,6 +44,73 @@ impl ItemKey {
         }
         Self::Text(text.into())
     }
+}
+
+/// A set of item keys, one table per form so each holds only what it
+/// needs: 8 bytes a number, 16 a UUID, other ids whole. Sized once from
+/// the listing's first total ([`reserve`](Self::reserve)), it does not
+/// grow by doubling (and hold two tables at once) as a walk goes.
+#[derive(Debug, Default)]
+pub(super) struct Seen {
+    numbers: HashSet<i64>,
+    uuids: HashSet<u128>,
+    texts: HashSet<Box<str>>,
+}
+
+/// The most keys reserved ahead: 4 million (about 70 MB of numbers). A
+/// total beyond it (a lying server) reserves no more; the tables still
+/// grow if a listing really is that long.
+const MAX_RESERVED: u64 = 4_000_000;
+
+impl Seen {
+    pub(super) fn contains(&self, key: &ItemKey) -> bool {
+        match key {
+            ItemKey::Number(n) => self.numbers.contains(n),
+            ItemKey::Uuid(high, low) => self.uuids.contains(&join(*high, *low)),
+            ItemKey::Text(text) => self.texts.contains(text),
+        }
+    }
+
+    /// True when `key` was not in the set.
+    pub(super) fn insert(&mut self, key: ItemKey) -> bool {
+        match key {
+            ItemKey::Number(n) => self.numbers.insert(n),
+            ItemKey::Uuid(high, low) => self.uuids.insert(join(high, low)),
+            ItemKey::Text(text) => self.texts.insert(text),
+        }
+    }
+
+    /// Makes room for `total` keys in the proportions of `sample` (the
+    /// first page's keys), so the tables never resize during the walk.
+    pub(super) fn reserve<'a>(&mut self, total: u64, sample: impl Iterator<Item = &'a ItemKey>) {
+        let (mut numbers, mut uuids, mut texts) = (0u64, 0u64, 0u64);
+        for key in sample {
+            match key {
+                ItemKey::Number(_) => numbers += 1,
+                ItemKey::Uuid(..) => uuids += 1,
+                ItemKey::Text(_) => texts += 1,
+            }
+        }
+        let sampled = numbers + uuids + texts;
+        if sampled == 0 {
+            return;
+        }
+        let total = total.min(MAX_RESERVED);
+        // Each form's share of the total, and a little more for the
+        // sample's error.
+        let share = |n: u64| {
+            let want = total.saturating_mul(n).div_ceil(sampled);
+            let want = if n == 0 { 0 } else { want + want / 16 + 16 };
+            usize::try_from(want.min(total)).unwrap_or(usize::MAX)
+        };
+        self.numbers.reserve(share(numbers));
+        self.uuids.reserve(share(uuids));
+        self.texts.reserve(share(texts));
+    }
+}
+
+fn join(high: u64, low: u64) -> u128 {
+    u128::from(high) << 64 | u128::from(low)
 }
 
 /// The number a string is the canonical decimal form of: ASCII digits, no

@@ -53,13 +53,12 @@
 //! the pass is not trusted, and a server that keeps contradicting itself
 //! ends the walk with an error.
 
-use std::collections::HashSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::keys::ItemKey;
+use super::keys::{ItemKey, Seen};
 use super::paging::Direction;
 
 /// How much earlier than the first page's `Date` a snapshot may be dated
@@ -129,7 +128,7 @@ pub(super) struct Pass {
     pub(super) read: u64,
     /// Only for re-reads: the ids this pass read (the walk's own pass uses
     /// the walk's set).
-    seen: Option<HashSet<ItemKey>>,
+    seen: Option<Seen>,
     fingerprint: DefaultHasher,
 }
 
@@ -158,7 +157,7 @@ impl Pass {
             repeats: 0,
             stalled: 0,
             read: 0,
-            seen: (number > 1).then(HashSet::new),
+            seen: (number > 1).then(Seen::default),
             fingerprint: DefaultHasher::new(),
         }
     }

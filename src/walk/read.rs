@@ -41,6 +41,17 @@ impl<E: Endpoint> WalkState<E> {
                 )
             });
         }
+        if self.pass.number == 1 && number == self.paging.start() && self.source.options.dedup {
+            let keys: Vec<ItemKey> = page.items.iter().map(|i| ItemKey::of(E::id(i))).collect();
+            let room = self
+                .source
+                .options
+                .max_pages
+                .saturating_mul(self.paging.asked());
+            let wanted = self.source.options.limit.unwrap_or(u64::MAX);
+            self.seen
+                .reserve(page.total.min(room).min(wanted), keys.iter());
+        }
         let new_to_pass = self.keep_new(&mut page);
         // A pass downwards ends at the start whatever it reads; only one
         // upwards, which reads past a total that says it has ended, needs
