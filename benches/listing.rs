@@ -245,6 +245,44 @@ struct RawPage {
     meta: RawMeta,
 }
 
+/// One raw page: its items and the total.
+async fn raw_page(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    page: u64,
+) -> Result<(usize, u64), Box<dyn std::error::Error>> {
+    let url = format!("{base}/v2/snapshots?page={page}&per_page={PER_PAGE}");
+    let body = http
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let parsed: RawPage = serde_json::from_slice(&body)?;
+    Ok((parsed.snapshots.len(), parsed.meta.total))
+}
+
+/// The schedule floor: page 1, then every other page at once, with plain
+/// reqwest and serde_json (no pacing, no checks): two round trips.
+async fn raw_burst(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let (first, total) = raw_page(http, base, token, 1).await?;
+    let pages = total.div_ceil(PER_PAGE);
+    let rest =
+        futures_util::future::join_all((2..=pages).map(|p| raw_page(http, base, token, p))).await;
+    let mut items = first;
+    for page in rest {
+        items += page?.0;
+    }
+    Ok(items)
+}
+
 /// The floor: sequential pages with plain reqwest and serde_json.
 async fn raw_listing(
     http: &reqwest::Client,
@@ -314,15 +352,22 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
         client.list_snapshots().collect_all().await?;
 
         let mut measure = Vec::new();
-        let (raw_time, raw_requests) = time_raw(&sandbox, &http, &token, runs).await?;
+        let (raw_time, raw_requests) = time_raw(&sandbox, &http, &token, runs, false).await?;
         measure.push(("raw reqwest + serde_json", 1usize, raw_time, raw_requests));
-        for concurrency in [1usize, 8] {
+        let (burst_time, burst_requests) = time_raw(&sandbox, &http, &token, runs, true).await?;
+        let all_at_once = usize::try_from(pages - 1).unwrap_or(usize::MAX);
+        measure.push((
+            "raw: page 1, then every page at once (two round trips)",
+            all_at_once,
+            burst_time,
+            burst_requests,
+        ));
+        for (name, concurrency) in [
+            ("SDK sequential", 1usize),
+            ("SDK, window capped at 8 (the old fixed prefetch)", 8),
+            ("SDK adaptive window (default, cap 64)", 64),
+        ] {
             let (time, requests) = time_sdk(&sandbox, &client, concurrency, runs).await?;
-            let name = if concurrency == 1 {
-                "SDK sequential"
-            } else {
-                "SDK prefetch"
-            };
             measure.push((name, concurrency, time, requests));
         }
         for (name, concurrency, time, requests) in measure {
@@ -351,12 +396,17 @@ async fn time_raw(
     http: &reqwest::Client,
     token: &str,
     runs: usize,
+    burst: bool,
 ) -> Result<(Duration, u64), Box<dyn std::error::Error>> {
     let mut samples = Vec::new();
     for _ in 0..runs {
         sandbox.reset_stats();
         let started = Instant::now();
-        let n = raw_listing(http, sandbox.base_url(), token).await?;
+        let n = if burst {
+            raw_burst(http, sandbox.base_url(), token).await?
+        } else {
+            raw_listing(http, sandbox.base_url(), token).await?
+        };
         samples.push(started.elapsed());
         assert_eq!(n, LISTING_ITEMS);
     }
@@ -438,6 +488,8 @@ async fn memory() -> Result<(), Box<dyn std::error::Error>> {
         (10_000, "on"),
         (100_000, "on"),
         (100_000, "off"),
+        (1_000_000, "on"),
+        (1_000_000, "off"),
     ] {
         let sandbox = Sandbox::builder()
             .snapshots(items)

@@ -157,6 +157,18 @@ impl Client {
         self.inner.timer.as_ref()
     }
 
+    /// Requests this client and its clones could start now without
+    /// waiting for the per-minute pace.
+    pub(crate) fn pace_room(&self) -> usize {
+        self.inner.pacer.room(self.inner.timer.now())
+    }
+
+    /// Attempts by this client and its clones that met a 429, a 5xx or a
+    /// transport failure so far.
+    pub(crate) fn troubled(&self) -> u64 {
+        self.inner.budget.troubled()
+    }
+
     /// Runs one call through the retry loop: each attempt is `attempt` on
     /// the transport (which records the rate limit every answer reports,
     /// errors included, for all clones).

@@ -1,6 +1,6 @@
 //! The two listings: their operation table, the checks on their
-//! parameters (made before anything is sent), the [`Endpoint`] types a
-//! [`List`] is generic over, and the entry points on [`Client`].
+//! parameters (made before anything is sent), and the [`Endpoint`] types
+//! a [`List`](crate::List) is generic over.
 
 use std::fmt;
 use std::future::Future;
@@ -29,7 +29,7 @@ static SNAPSHOTS: Operation = Operation {
 };
 
 /// One of the two listings: [`DropletSnapshotsEndpoint`] or
-/// [`SnapshotsEndpoint`]. Sealed: it names what a [`List`] walks, and
+/// [`SnapshotsEndpoint`]. Sealed: it names what a [`List`](crate::List) walks, and
 /// nothing outside this crate implements it.
 pub trait Endpoint: sealed::Fetch + Clone + fmt::Debug + Send + Sync + 'static {
     /// The item the listing holds.

@@ -86,8 +86,13 @@ impl<E: Endpoint> List<E> {
         self
     }
 
-    /// Pages a walk fetches at once, 1 (one after the other) to 64.
-    /// Default 8. Pages are yielded in order whatever the setting.
+    /// The most pages a walk fetches at once, 1 (one after the other) to
+    /// 64. Default 64. Below it the window adapts: after the first page
+    /// it asks for as many as the per-minute pace and the hourly budget
+    /// allow, halves when an answer meets a 429, a 5xx or a transport
+    /// failure or is four times slower than the first, and grows back by
+    /// one a clean page. Pages are yielded in order whatever the setting;
+    /// no more than this many are in flight or buffered ahead.
     pub fn concurrency(mut self, pages: usize) -> Self {
         self.options.concurrency = pages;
         self

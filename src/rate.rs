@@ -102,6 +102,20 @@ impl Pacer {
         }
     }
 
+    /// Requests that could start at `now` without waiting (`usize::MAX`
+    /// when pacing is off).
+    pub(crate) fn room(&self, now: Instant) -> usize {
+        if self.limit == 0 {
+            return usize::MAX;
+        }
+        let sent = crate::lock::lock(&self.sent);
+        let recent = sent
+            .iter()
+            .filter(|at| now.saturating_duration_since(**at) < self.per)
+            .count();
+        self.limit.saturating_sub(recent)
+    }
+
     /// Takes a slot now, or says how long until one frees.
     fn try_take(&self, now: Instant) -> Result<(), Duration> {
         if self.limit == 0 {

@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::clock::{self, Timer};
@@ -201,6 +202,9 @@ const SUCCESS_REFUND: u32 = 1;
 pub(crate) struct RetryBudget {
     capacity: u32,
     tokens: Mutex<u32>,
+    /// Attempts that failed in a way worth retrying (429, 5xx, transport),
+    /// retried or not: what an adaptive window backs off on.
+    troubled: AtomicU64,
 }
 
 impl RetryBudget {
@@ -208,7 +212,13 @@ impl RetryBudget {
         Self {
             capacity,
             tokens: Mutex::new(capacity),
+            troubled: AtomicU64::new(0),
         }
+    }
+
+    /// Attempts so far that met a 429, a 5xx or a transport failure.
+    pub(crate) fn troubled(&self) -> u64 {
+        self.troubled.load(Ordering::Relaxed)
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut u32) -> R) -> R {
@@ -354,6 +364,7 @@ impl RetryContext<'_> {
         let Some(class) = Retryable::of(&error) else {
             return Err(error.with_attempts(attempts));
         };
+        self.budget.troubled.fetch_add(1, Ordering::Relaxed);
         if attempts >= self.policy.max_attempts {
             return Err(error.with_attempts(attempts));
         }

@@ -59,6 +59,7 @@ mod read;
 mod reread;
 #[cfg(test)]
 mod tests;
+mod window;
 
 pub(crate) use options::{ListOptions, read_summary};
 
@@ -75,11 +76,13 @@ use in_flight::InFlight;
 use keys::Seen;
 use paging::{Direction, Paging};
 use pass::Pass;
+use window::Window;
 
-/// Pages fetched at once by default during a walk.
-pub(crate) const DEFAULT_CONCURRENCY: usize = 8;
-/// The most pages a walk may fetch at once.
+/// The most pages a walk may fetch at once, and its default cap (the
+/// window adapts below it: `walk/window.rs`).
 pub(crate) const MAX_CONCURRENCY: usize = 64;
+/// The default cap of a walk's window.
+pub(crate) const DEFAULT_CONCURRENCY: usize = MAX_CONCURRENCY;
 /// The most requests one walk makes by default, re-reads included:
 /// DigitalOcean's hourly budget, so a walk that needed more could not
 /// finish within an hour anyway.
@@ -98,6 +101,8 @@ pub(crate) struct WalkState<E: Endpoint> {
     paging: Paging,
     /// The fetches in flight, in the order they are yielded.
     in_flight: InFlight<E::Item>,
+    /// How many pages the walk's own pass asks for at once.
+    window: Window,
     /// What the current pass saw.
     pass: Pass,
     /// What the passes before it left to compare against.
@@ -176,6 +181,7 @@ impl<E: Endpoint> WalkState<E> {
             Some(n) => n.clamp(1, MAX_PER_PAGE),
             None => MAX_PER_PAGE,
         });
+        let window = Window::new(options.concurrency);
         Self {
             paging: Paging::new(options.page.unwrap_or(1), asked),
             source: Source {
@@ -184,6 +190,7 @@ impl<E: Endpoint> WalkState<E> {
                 options,
             },
             in_flight: InFlight::new(),
+            window,
             pass: Pass::new(1, Direction::Ascending),
             history: History {
                 previous_fingerprint: None,
@@ -223,12 +230,15 @@ impl<E: Endpoint> WalkState<E> {
             if let Err(e) = self.refill() {
                 return self.fail(e);
             }
-            let Some((number, alone, result)) = self.in_flight.next().await else {
+            let Some((number, alone, took, result)) = self.in_flight.next().await else {
                 match self.end_pass() {
                     Step::End(end) => return end,
                     _ => continue,
                 }
             };
+            if self.pass.number == 1 && number > self.paging.start() {
+                self.window.observe(took, self.source.client.troubled());
+            }
             let step = match result {
                 Ok(page) => self.read_page(number, alone, page),
                 Err(e) => Step::End(self.fail_at(e, number)),
@@ -265,8 +275,8 @@ impl<E: Endpoint> WalkState<E> {
         let window = if self.pass.number > 1 || self.paging.nothing_read() {
             1
         } else {
-            let allowance = usize::try_from(self.bounds.allowance).unwrap_or(usize::MAX);
-            self.source.options.concurrency.min(allowance).max(1)
+            let room = self.source.client.pace_room();
+            self.window.size(room, self.bounds.allowance)
         };
         let cap = self.limit_last();
         while self.in_flight.len() < window {
@@ -307,7 +317,13 @@ impl<E: Endpoint> WalkState<E> {
             per_page = self.paging.asked(),
             pass = self.pass.number
         );
-        let fetch = async move { endpoint.fetch(&client, &request).await }.instrument(span);
+        let fetch = async move {
+            let started = client.timer().now();
+            let page = endpoint.fetch(&client, &request).await;
+            let took = client.timer().now().saturating_duration_since(started);
+            (page, took)
+        }
+        .instrument(span);
         // The first page and one-at-a-time reads have nothing to overlap.
         let prefetch =
             options.concurrency > 1 && self.pass.number == 1 && page > self.paging.start();

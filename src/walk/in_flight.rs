@@ -4,13 +4,17 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_util::stream::{FuturesOrdered, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::model::Page;
 
-type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Page<T>>> + Send>>;
+/// A fetch's outcome, and how long it took on the client's clock.
+type Fetched<T> = (Result<Page<T>>, Duration);
+
+type PageFuture<T> = Pin<Box<dyn Future<Output = Fetched<T>> + Send>>;
 
 /// The fetches in flight. Prefetched pages run on tasks of their own, so
 /// they progress (and decode on another core) while the consumer is busy;
@@ -41,7 +45,7 @@ impl<T: Send + 'static> InFlight<T> {
     pub(super) fn push(
         &mut self,
         page: u64,
-        fetch: impl Future<Output = Result<Page<T>>> + Send + 'static,
+        fetch: impl Future<Output = Fetched<T>> + Send + 'static,
         prefetch: bool,
     ) {
         let work = if prefetch {
@@ -55,15 +59,15 @@ impl<T: Send + 'static> InFlight<T> {
 
     /// The next fetch in order, once it is done: its page, whether it was
     /// requested when no other fetch was in flight (so it was served after
-    /// every fetch before it), and its outcome; `None` when none is in
-    /// flight.
+    /// every fetch before it), how long it took, and its outcome; `None`
+    /// when none is in flight.
     ///
     /// # Panics
     ///
     /// When the task fetching the page panicked: a bug, resumed in the
     /// caller as tokio's `JoinHandle` users do, never passed off as a
     /// listing error.
-    pub(super) async fn next(&mut self) -> Option<(u64, bool, Result<Page<T>>)> {
+    pub(super) async fn next(&mut self) -> Option<(u64, bool, Duration, Result<Page<T>>)> {
         self.fetches.next().await
     }
 
@@ -81,28 +85,31 @@ struct PageFetch<T> {
 }
 
 enum Work<T> {
-    Task(tokio::task::JoinHandle<Result<Page<T>>>),
+    Task(tokio::task::JoinHandle<Fetched<T>>),
     Inline(PageFuture<T>),
 }
 
 impl<T> Future for PageFetch<T> {
-    type Output = (u64, bool, Result<Page<T>>);
+    type Output = (u64, bool, Duration, Result<Page<T>>);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let page = self.page;
-        let result = match &mut self.work {
+        let (result, took) = match &mut self.work {
             Work::Inline(future) => std::task::ready!(future.as_mut().poll(cx)),
             Work::Task(task) => match std::task::ready!(Pin::new(task).poll(cx)) {
-                Ok(result) => result,
+                Ok(fetched) => fetched,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 // Only a runtime shutting down cancels a task the walk
                 // still holds: the request never finished.
-                Err(e) => Err(Error::transport(format!(
-                    "the task fetching page {page} was cancelled: {e}"
-                ))),
+                Err(e) => (
+                    Err(Error::transport(format!(
+                        "the task fetching page {page} was cancelled: {e}"
+                    ))),
+                    Duration::ZERO,
+                ),
             },
         };
-        Poll::Ready((page, self.alone, result))
+        Poll::Ready((page, self.alone, took, result))
     }
 }
 

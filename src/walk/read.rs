@@ -22,6 +22,8 @@ impl<E: Endpoint> WalkState<E> {
         let count = page.items.len() as u64;
         if self.pass.number == 1 && number == self.paging.start() {
             self.paging.learn_size(count, page.total);
+            let pages = self.paging.last_by_total(page.total) - self.paging.start() + 1;
+            self.window.open(pages, self.source.options.max_pages);
         }
         let local = &mut self.report.local;
         local.total_at_start.get_or_insert(page.total);
@@ -63,7 +65,8 @@ impl<E: Endpoint> WalkState<E> {
             // Prefetched pages served out of order while snapshots are
             // deleted can each repeat what a later page brought: a window
             // of them in a row is no sign of a server repeating itself.
-            let window = u32::try_from(self.source.options.concurrency).unwrap_or(u32::MAX);
+            let window = u32::try_from(self.window.current()).unwrap_or(u32::MAX);
+            self.window.stalled();
             let budget = STALL_BUDGET.saturating_add(window.saturating_sub(1));
             if self.pass.stalled >= budget {
                 let error = Error::inconsistent(format!(
