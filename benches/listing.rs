@@ -7,7 +7,7 @@
 //! ```
 //!
 //! 1. Listing 10,000 account snapshots from the fake server at 0 ms and
-//!    50 ms latency: the SDK sequential, the SDK with default prefetch, and
+//!    50 ms latency: the SDK sequential, capped at 8 and adaptive, and
 //!    a floor written directly with reqwest + serde_json (same server, same
 //!    `per_page`, sequential).
 //! 2. Streaming 100,000 snapshots: the peak resident memory of a process
@@ -54,7 +54,7 @@ async fn paced() -> Result<(), Box<dyn std::error::Error>> {
     const ITEMS: usize = 100_000;
     let window = Duration::from_secs(6);
     println!(
-        "5. Listing 100,000 snapshots (500 requests) against 250 requests per 6 s window, paced (250 per 6 s), prefetch 8\n"
+        "5. Listing 100,000 snapshots (500 requests) against 250 requests per 6 s window, paced (250 per 6 s), default window\n"
     );
     println!("| pacing | requests | 429 received | wall time | rate floor | vs floor |");
     println!("|---|---|---|---|---|---|");
@@ -185,7 +185,7 @@ async fn walk_while_changing(faults: Faults) -> Result<String, Box<dyn std::erro
 /// delivered (must be 0).
 async fn changing() -> Result<(), Box<dyn std::error::Error>> {
     println!(
-        "4. Listing 10,000 snapshots while the listing changes after every page served (3 each time, 5 ms latency, prefetch 8)\n"
+        "4. Listing 10,000 snapshots while the listing changes after every page served (3 each time, 5 ms latency, default window)\n"
     );
     println!("| change | outcome | requests | passes | recovered | wall time | lost |");
     println!("|---|---|---|---|---|---|---|");
@@ -479,7 +479,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 async fn memory() -> Result<(), Box<dyn std::error::Error>> {
     println!(
-        "2. Peak resident memory of a process streaming the account listing (items() with default prefetch)\n"
+        "2. Peak resident memory of a process streaming the account listing (items() with the default window)\n"
     );
     println!("| items | dedup | peak RSS |");
     println!("|---|---|---|");

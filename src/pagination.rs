@@ -11,7 +11,7 @@
 //! - every request is built from the client's own base URL, path and
 //!   parameters: the server's links are never followed;
 //! - once the first page gives the total, the next pages are fetched
-//!   concurrently (8 at a time by default) and yielded strictly in order,
+//!   concurrently (an adaptive window, up to 64) and yielded strictly in order,
 //!   never more than the window ahead; dropping the stream aborts the
 //!   requests in flight;
 //! - the listing is live, so items are de-duplicated by id across pages,

@@ -71,8 +71,9 @@ struct Args {
     /// clear error instead of holding it.
     #[arg(long, value_name = "TIME", default_value = "10m", value_parser = parse_deadline)]
     deadline: std::time::Duration,
-    /// Pages fetched at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    /// The most pages fetched at once (the window adapts below it to the
+    /// rate limit and to trouble; 1 reads one page after the other).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=64))]
     concurrency: u64,
     /// A listing that does not add up still prints what was read, with a
     /// warning, and exits 3 (the default).
