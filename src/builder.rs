@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod env;
+
 use crate::client::{Client, ClientParts};
 use crate::clock::{Timer, TokioTimer};
 use crate::error::{Error, Result};
@@ -72,6 +74,9 @@ pub struct ClientBuilder {
     root_certificates: Vec<Certificate>,
     allow_insecure_http: bool,
     env_error: Option<String>,
+    /// A retry or pacing variable that does not parse (reported by
+    /// `build`, before anything else).
+    env_invalid: Option<String>,
     retry_policy: RetryPolicy,
     retry_budget: u32,
     timer: Arc<dyn Timer>,
@@ -120,6 +125,7 @@ impl ClientBuilder {
             root_certificates: Vec::new(),
             allow_insecure_http: false,
             env_error: None,
+            env_invalid: None,
             retry_policy: RetryPolicy::default(),
             retry_budget: DEFAULT_RETRY_BUDGET,
             timer: Arc::new(TokioTimer),
@@ -137,10 +143,17 @@ impl ClientBuilder {
         self
     }
 
-    /// A builder with the defaults that reads the token from `DIGITALOCEAN_ACCESS_TOKEN` (else
-    /// `DIGITALOCEAN_TOKEN`) and, when `DIGITALOCEAN_API_URL` is set, the
-    /// base URL. Empty variables count as unset. A missing token is
-    /// reported by [`build`](Self::build).
+    /// A builder with the defaults that reads the token from
+    /// `DIGITALOCEAN_ACCESS_TOKEN` (else `DIGITALOCEAN_TOKEN`), the base
+    /// URL from `DIGITALOCEAN_API_URL`, and DigitalOcean's retry and pacing
+    /// conventions (shared by doctl and the Terraform provider):
+    /// `DIGITALOCEAN_HTTP_RETRY_MAX` (retries; 0 turns them off),
+    /// `DIGITALOCEAN_HTTP_RETRY_WAIT_MIN` / `_MAX` (seconds: the backoff's
+    /// base and cap) and `DIGITALOCEAN_REQUESTS_PER_SECOND` (the pace; 0
+    /// turns it off). Empty variables count as unset. A setter called
+    /// afterwards wins over a variable. A missing token, or a variable
+    /// that does not parse, is a [`Config`](crate::ErrorKind::Config)
+    /// error from [`build`](Self::build) naming it.
     pub fn from_env() -> Self {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -162,7 +175,31 @@ impl ClientBuilder {
         if let Some(url) = lookup(API_URL_ENV_VAR).filter(|v| !v.is_empty()) {
             builder.base_url = url;
         }
-        builder
+        match env::read(&lookup) {
+            Ok(conventions) => builder.apply(conventions),
+            Err(reason) => {
+                builder.env_invalid = Some(reason);
+                builder
+            }
+        }
+    }
+
+    /// What DigitalOcean's retry and pacing variables set.
+    fn apply(mut self, conventions: env::Conventions) -> Self {
+        let mut policy = self.retry_policy.clone();
+        if let Some(attempts) = conventions.attempts {
+            policy = policy.max_attempts(attempts);
+        }
+        if conventions.wait_min.is_some() || conventions.wait_max.is_some() {
+            let base = conventions.wait_min.unwrap_or(policy.base());
+            let cap = conventions.wait_max.unwrap_or(policy.cap().max(base));
+            policy = policy.backoff(base, cap);
+        }
+        self.retry_policy = policy;
+        if let Some(pace) = conventions.pace {
+            self.pace = pace;
+        }
+        self
     }
 
     /// The base URL, e.g. a fake server's `http://127.0.0.1:8080`. A path
@@ -280,6 +317,9 @@ impl ClientBuilder {
     /// non-loopback host without [`allow_insecure_http`](Self::allow_insecure_http);
     /// when a certificate does not parse.
     pub fn build(self) -> Result<Client> {
+        if let Some(reason) = self.env_invalid {
+            return Err(Error::config(reason));
+        }
         let token = match (self.token, self.env_error) {
             (Some(token), _) => token,
             (None, Some(reason)) => return Err(Error::config(reason)),
@@ -434,92 +474,4 @@ impl Client {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        }
-    }
-
-    #[test]
-    fn from_env_prefers_access_token_then_token_and_reads_api_url() {
-        let client = ClientBuilder::from_lookup(env(&[
-            ("DIGITALOCEAN_ACCESS_TOKEN", "first"),
-            ("DIGITALOCEAN_TOKEN", "second"),
-            ("DIGITALOCEAN_API_URL", "http://127.0.0.1:9/"),
-        ]))
-        .build()
-        .unwrap();
-        assert_eq!(client.token_source(), "DIGITALOCEAN_ACCESS_TOKEN");
-        assert_eq!(client.base_url(), "http://127.0.0.1:9");
-
-        let client = ClientBuilder::from_lookup(env(&[
-            ("DIGITALOCEAN_ACCESS_TOKEN", ""),
-            ("DIGITALOCEAN_TOKEN", "second"),
-        ]))
-        .build()
-        .unwrap();
-        assert_eq!(client.token_source(), "DIGITALOCEAN_TOKEN");
-        assert_eq!(client.base_url(), DEFAULT_BASE_URL);
-    }
-
-    #[test]
-    fn from_env_reads_the_token_itself_not_only_its_name() {
-        let builder = ClientBuilder::from_lookup(env(&[("DIGITALOCEAN_TOKEN", "second")]));
-        let token = builder.token.expect("a token");
-        assert_eq!(
-            (token.secret.as_str(), token.origin),
-            ("second", "DIGITALOCEAN_TOKEN")
-        );
-    }
-
-    #[test]
-    fn from_env_without_a_token_names_both_variables() {
-        let err = ClientBuilder::from_lookup(env(&[])).build().unwrap_err();
-        assert!(err.is_config());
-        let text = err.to_string();
-        assert!(
-            text.contains("DIGITALOCEAN_ACCESS_TOKEN") && text.contains("DIGITALOCEAN_TOKEN"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn base_url_rules() {
-        assert_eq!(
-            check_base_url("https://api.example.com/prefix/", false).unwrap(),
-            "https://api.example.com/prefix"
-        );
-        assert_eq!(
-            check_base_url("http://localhost:8080", false).unwrap(),
-            "http://localhost:8080"
-        );
-        assert_eq!(
-            check_base_url("http://[::1]:8080", false).unwrap(),
-            "http://[::1]:8080"
-        );
-        assert_eq!(
-            check_base_url("http://127.3.4.5", false).unwrap(),
-            "http://127.3.4.5"
-        );
-        for bad in [
-            "ftp://x",
-            "not a url",
-            "https://u:p@api.example.com",
-            "https://a.example?x=1",
-            "http://api.example.com",
-        ] {
-            assert!(check_base_url(bad, false).unwrap_err().is_config(), "{bad}");
-        }
-        assert!(check_base_url("http://api.example.com", true).is_ok());
-    }
-}
+mod tests;

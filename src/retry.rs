@@ -116,6 +116,16 @@ impl RetryPolicy {
         self
     }
 
+    /// The backoff's base.
+    pub(crate) fn base(&self) -> Duration {
+        self.base
+    }
+
+    /// The backoff's cap.
+    pub(crate) fn cap(&self) -> Duration {
+        self.cap
+    }
+
     /// The most attempts per request.
     pub fn attempts(&self) -> u32 {
         self.max_attempts
