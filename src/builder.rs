@@ -5,7 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod checks;
 mod env;
+mod proxy;
 
 use crate::client::{Client, ClientParts};
 use crate::clock::{Timer, TokioTimer};
@@ -13,6 +15,8 @@ use crate::error::{Error, Result};
 use crate::rate::RateState;
 use crate::retry::{DEFAULT_RETRY_BUDGET, RetryPolicy};
 use crate::transport::{BodyLimits, Certificate, HttpSettings, Transport};
+use checks::{check_base_url, check_pace, check_token};
+use proxy::{ProxyChoice, check_proxy};
 
 /// The production API.
 pub(crate) const DEFAULT_BASE_URL: &str = "https://api.digitalocean.com";
@@ -72,6 +76,8 @@ pub struct ClientBuilder {
     pace: (u32, Duration),
     user_agent: Option<String>,
     root_certificates: Vec<Certificate>,
+    /// `None` until a setter chose: the environment's proxy.
+    proxy: ProxyChoice,
     allow_insecure_http: bool,
     env_error: Option<String>,
     /// A retry or pacing variable that does not parse (reported by
@@ -94,6 +100,7 @@ impl fmt::Debug for ClientBuilder {
             .field("pace", &self.pace)
             .field("user_agent", &self.user_agent)
             .field("root_certificates", &self.root_certificates.len())
+            .field("proxy", &self.proxy)
             .field("allow_insecure_http", &self.allow_insecure_http)
             .field("retry_policy", &self.retry_policy)
             .field("retry_budget", &self.retry_budget)
@@ -123,6 +130,7 @@ impl ClientBuilder {
             pace: DEFAULT_PACE,
             user_agent: None,
             root_certificates: Vec::new(),
+            proxy: ProxyChoice::Environment,
             allow_insecure_http: false,
             env_error: None,
             env_invalid: None,
@@ -274,6 +282,30 @@ impl ClientBuilder {
         self
     }
 
+    /// Sends every request through this proxy (`http://` or `https://`,
+    /// credentials in the URL if it needs them: `http://user:pass@host:3128`),
+    /// whatever the environment says. Requests to the API are HTTPS, so the
+    /// proxy sees where they go (`CONNECT api.digitalocean.com:443`), never
+    /// the token. Its password is never shown (`Debug`, errors).
+    ///
+    /// By default the environment decides (`HTTPS_PROXY`, `HTTP_PROXY`,
+    /// `ALL_PROXY`, `NO_PROXY`, and the system's settings where it has
+    /// them); [`no_proxy`](Self::no_proxy) ignores it. A URL that does not
+    /// parse, or of another scheme, is a
+    /// [`Config`](crate::ErrorKind::Config) error from
+    /// [`build`](Self::build).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = ProxyChoice::Url(url.into());
+        self
+    }
+
+    /// Connects directly, ignoring any proxy the environment or the system
+    /// names.
+    pub fn no_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Off;
+        self
+    }
+
     /// Allows sending the token over plain `http://` to a host that is not
     /// the loopback interface. Off by default: the token would cross the
     /// network in clear text. Loopback addresses (`localhost`, `127.0.0.0/8`,
@@ -340,6 +372,7 @@ impl ClientBuilder {
                 env!("CARGO_PKG_REPOSITORY")
             )
         });
+        let proxy = check_proxy(&self.proxy)?;
         let rate = Arc::new(RateState::default());
         let transport = Transport::new(&HttpSettings {
             base_url: &base_url,
@@ -349,6 +382,7 @@ impl ClientBuilder {
             timeout: self.timeout,
             connect_timeout: self.connect_timeout,
             root_certificates: &self.root_certificates,
+            proxy: &proxy,
             limits: self.limits,
             timer: Arc::clone(&self.timer),
             rate: Arc::clone(&rate),
@@ -365,80 +399,6 @@ impl ClientBuilder {
             timer: self.timer,
         }))
     }
-}
-
-/// The longest pacing window: a day. A longer one would let a client send
-/// its `requests` and then wait for longer than any program runs.
-const MAX_PACE_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
-
-/// A pace the pacer can keep: a window of at most a day (unless pacing is
-/// off), never zero.
-fn check_pace((requests, per): (u32, Duration)) -> Result<()> {
-    if requests > 0 && (per.is_zero() || per > MAX_PACE_WINDOW) {
-        return Err(Error::config(format!(
-            "pace({requests}, {per:?}): the window must be more than 0 and at most a day; pace(0, ..) turns pacing off"
-        )));
-    }
-    Ok(())
-}
-
-/// The token's own shape; the transport makes the header of it.
-fn check_token(token: &Token) -> Result<()> {
-    let origin = token.origin;
-    let secret = &token.secret;
-    if secret.is_empty() {
-        return Err(Error::config(format!(
-            "the access token from {origin} is empty"
-        )));
-    }
-    if let Some(position) = secret.chars().position(char::is_whitespace) {
-        return Err(Error::config(format!(
-            "the access token from {origin} contains whitespace at character {} (a stray newline or space?)",
-            position + 1
-        )));
-    }
-    if let Some(position) = secret.chars().position(|c| !c.is_ascii_graphic()) {
-        return Err(Error::config(format!(
-            "the access token from {origin} contains a character that cannot be sent in a header at character {}",
-            position + 1
-        )));
-    }
-    Ok(())
-}
-
-fn check_base_url(raw: &str, allow_insecure_http: bool) -> Result<String> {
-    let url = url::Url::parse(raw.trim())
-        .map_err(|e| Error::config(format!("the base URL `{raw}` is not a URL: {e}")))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(Error::config(format!(
-            "the base URL `{raw}` must use https (or http to a local server)"
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::config(
-            "the base URL must not carry credentials: the token is the only credential",
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!(
-            "the base URL `{raw}` must not have a query or fragment"
-        )));
-    }
-    let Some(host) = url.host() else {
-        return Err(Error::config(format!("the base URL `{raw}` has no host")));
-    };
-    let loopback = match host {
-        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    };
-    if url.scheme() == "http" && !loopback && !allow_insecure_http {
-        return Err(Error::config(format!(
-            "refusing to send the access token over plain http to `{}`: use https, or allow it with ClientBuilder::allow_insecure_http(true)",
-            url.host_str().unwrap_or_default()
-        )));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
 /// The client's constructors live with its builder: the handle does not

@@ -82,9 +82,33 @@ pub(crate) struct HttpSettings<'a> {
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) root_certificates: &'a [Certificate],
+    pub(crate) proxy: &'a ProxySetting,
     pub(crate) limits: BodyLimits,
     pub(crate) timer: Arc<dyn Timer>,
     pub(crate) rate: Arc<RateState>,
+}
+
+/// Which proxy requests go through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ProxySetting {
+    /// What the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+    /// `NO_PROXY`) or the system's settings say: reqwest's default.
+    #[default]
+    Environment,
+    /// This proxy, for every request.
+    Url(url::Url),
+    /// None, whatever the environment says.
+    Off,
+}
+
+/// A proxy URL as shown: its password replaced, never shown.
+pub(crate) fn proxy_shown(url: &url::Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        // A URL that has a password has a host: setting one cannot fail.
+        let _ = shown.set_password(Some("***"));
+    }
+    shown.to_string()
 }
 
 /// The generated client, with what it needs to read bodies and report
@@ -189,7 +213,18 @@ impl Transport {
             }
             certificates.extend(parsed);
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder();
+        match settings.proxy {
+            ProxySetting::Environment => {}
+            ProxySetting::Off => http = http.no_proxy(),
+            ProxySetting::Url(url) => {
+                let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                    Error::config(format!("the proxy {} cannot be used", proxy_shown(url)))
+                })?;
+                http = http.proxy(proxy);
+            }
+        }
+        let http = http
             .default_headers(headers)
             .user_agent(user_agent)
             .timeout(settings.timeout)

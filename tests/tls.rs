@@ -102,3 +102,124 @@ fn a_certificate_that_does_not_parse_is_a_config_error() {
         .unwrap_err();
     assert!(error.is_config(), "{error}");
 }
+
+/// A CONNECT proxy on loopback: tunnels one connection to where it is
+/// asked, and yields the request head it saw (what a proxy can read of an
+/// HTTPS request).
+async fn tunnel_proxy() -> (u16, tokio::task::JoinHandle<Option<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let (mut client, _) = listener.accept().await.ok()?;
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            let n = client.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            head.push(buf[0]);
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        let target = head
+            .split_whitespace()
+            .nth(1)?
+            .replace("localhost", "127.0.0.1");
+        let mut upstream = tokio::net::TcpStream::connect(target).await.ok()?;
+        client
+            .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            .await
+            .ok()?;
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+        Some(head)
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn through_a_proxy_the_token_reaches_the_api_only() {
+    let (port, pem, server) = tls_server().await;
+    let (proxy_port, proxy) = tunnel_proxy().await;
+    let builder = Client::builder()
+        .token(TOKEN)
+        .base_url(format!("https://localhost:{port}"))
+        .add_root_certificate_pem(pem)
+        .proxy(format!("http://squid:proxy-secret@127.0.0.1:{proxy_port}"));
+    assert!(
+        !format!("{builder:?}").contains("proxy-secret"),
+        "{builder:?}"
+    );
+    let client = builder.build().unwrap();
+    let page = client
+        .list_snapshots()
+        .send()
+        .await
+        .expect("through the proxy");
+    assert_eq!(page.total, 0);
+    let seen_by_proxy = proxy.await.unwrap().expect("the proxy was used");
+    assert!(
+        seen_by_proxy.starts_with(&format!("CONNECT localhost:{port} ")),
+        "{seen_by_proxy}"
+    );
+    let lower = seen_by_proxy.to_ascii_lowercase();
+    assert!(
+        lower.contains("proxy-authorization: basic"),
+        "{seen_by_proxy}"
+    );
+    assert!(!seen_by_proxy.contains(TOKEN), "the proxy saw the token");
+    assert!(!lower.contains("\r\nauthorization:"), "{seen_by_proxy}");
+    let seen_by_api = server.await.unwrap().expect("the API was reached");
+    assert!(
+        seen_by_api.contains(&format!("Bearer {TOKEN}")),
+        "{seen_by_api}"
+    );
+}
+
+#[tokio::test]
+async fn a_proxy_that_refuses_is_a_transport_error_without_its_password() {
+    // A port nothing listens on.
+    let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url("https://localhost:9")
+        .retry_policy(digitalocean_snapshots::RetryPolicy::none())
+        .proxy(format!("http://squid:proxy-secret@127.0.0.1:{proxy_port}"))
+        .build()
+        .unwrap();
+    let error = client.list_snapshots().send().await.unwrap_err();
+    assert!(
+        error.is_connect() || error.is_transport(),
+        "{:?}: {error}",
+        error.kind()
+    );
+    for shown in [error.to_string(), format!("{error:?}")] {
+        assert!(
+            !shown.contains("proxy-secret") && !shown.contains(TOKEN),
+            "{shown}"
+        );
+    }
+}
+
+#[test]
+fn a_proxy_url_that_cannot_be_used_is_a_config_error_that_does_not_echo_it() {
+    for url in [
+        "not a url with a pass:word",
+        "ftp://user:pass-word@proxy:21",
+        "http://",
+    ] {
+        let error = Client::builder()
+            .token(TOKEN)
+            .proxy(url)
+            .build()
+            .unwrap_err();
+        assert!(error.is_config(), "{url}: {error}");
+        assert!(
+            !error.to_string().contains("pass-word") && !error.to_string().contains("pass:word"),
+            "{error}"
+        );
+    }
+    // Turning the environment's proxy off builds.
+    Client::builder().token(TOKEN).no_proxy().build().unwrap();
+}
