@@ -7,6 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use crate::clock::Timer;
 use crate::error::Result;
 use crate::model::RateLimit;
@@ -172,9 +174,16 @@ impl Client {
     /// Runs one call through the retry loop: each attempt is `attempt` on
     /// the transport (which records the rate limit every answer reports,
     /// errors included, for all clones).
+    ///
+    /// The call is a `tracing` span named after the operation, with
+    /// OpenTelemetry's HTTP client fields (`http.request.method`,
+    /// `url.path`, `url.template`, and `error.type` when it fails); each
+    /// attempt is a span inside it (see `retry.rs`). Never the token, never
+    /// a query.
     pub(crate) async fn execute<'a, T, F, Fut>(
         &'a self,
         op: &'static Operation,
+        path: &str,
         call: &CallOptions,
         attempt: F,
     ) -> Result<PageAnswer<T>>
@@ -191,6 +200,23 @@ impl Client {
             deadline: call.deadline,
             operation: op.name,
         };
-        context.run(|| attempt(&self.inner.transport)).await
+        let template = op.name.trim_start_matches("GET ");
+        let span = tracing::info_span!(
+            "call",
+            otel.name = op.name,
+            otel.kind = "client",
+            http.request.method = "GET",
+            url.path = path,
+            url.template = template,
+            error.type = tracing::field::Empty,
+        );
+        let result = context
+            .run(|| attempt(&self.inner.transport))
+            .instrument(span.clone())
+            .await;
+        if let Err(error) = &result {
+            span.record("error.type", error.otel_type().as_ref());
+        }
+        result
     }
 }

@@ -133,8 +133,9 @@ impl sealed::Fetch for DropletSnapshotsEndpoint {
             ))
         });
         let (id, page, per_page) = checked.map_err(|e| e.with_operation(op.name))?;
+        let path = format!("/v2/droplets/{id}/snapshots");
         let response = client
-            .execute(op, &request.call, |transport| {
+            .execute(op, &path, &request.call, |transport| {
                 transport.droplet_snapshots(op, id, page, per_page)
             })
             .await?;
@@ -162,7 +163,7 @@ impl sealed::Fetch for SnapshotsEndpoint {
         });
         let (page, per_page, resource_type) = checked.map_err(|e| e.with_operation(op.name))?;
         let response = client
-            .execute(op, &request.call, |transport| {
+            .execute(op, "/v2/snapshots", &request.call, |transport| {
                 transport.snapshots(op, page, per_page, resource_type)
             })
             .await?;

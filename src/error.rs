@@ -142,6 +142,27 @@ impl Error {
         }
     }
 
+    /// OpenTelemetry's `error.type`: the status code of an error answer,
+    /// else the kind in snake case (low cardinality, no server text).
+    pub(crate) fn otel_type(&self) -> std::borrow::Cow<'static, str> {
+        if let Some(status) = self.status() {
+            return status.to_string().into();
+        }
+        match self.kind() {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Config => "config",
+            ErrorKind::Api => "api",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Transport => "transport",
+            ErrorKind::Inconsistent => "inconsistent",
+            ErrorKind::ResponseTooLarge => "response_too_large",
+            ErrorKind::RateLimited => "rate_limited",
+        }
+        .into()
+    }
+
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
         self.inner.attempts = Some(attempts);
         self

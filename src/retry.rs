@@ -7,9 +7,11 @@
 //! rejected before sending.
 
 use std::future::Future;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tracing::Instrument;
 
 use crate::clock::{self, Timer};
 use crate::error::{Error, ErrorKind};
@@ -296,7 +298,16 @@ impl RetryContext<'_> {
                     .with_note("the per-minute pace would pass the deadline"));
             }
             attempts += 1;
-            let outcome =
+            let span = tracing::info_span!(
+                "attempt",
+                http.request.resend_count = tracing::field::Empty,
+                http.response.status_code = tracing::field::Empty,
+                error.type = tracing::field::Empty,
+            );
+            if attempts > 1 {
+                span.record("http.request.resend_count", attempts - 1);
+            }
+            let outcome = async {
                 match deadline {
                     None => attempt().await,
                     Some(deadline) => match clock::before(self.timer, deadline, attempt()).await {
@@ -304,7 +315,21 @@ impl RetryContext<'_> {
                         None => Err(Error::deadline(self.timer.now() - started)
                             .with_operation(self.operation)),
                     },
-                };
+                }
+            }
+            .instrument(span.clone())
+            .await;
+            match &outcome {
+                Ok(_) => {
+                    span.record("http.response.status_code", 200);
+                }
+                Err(error) => {
+                    if let Some(status) = error.status() {
+                        span.record("http.response.status_code", status);
+                    }
+                    span.record("error.type", error.otel_type().as_ref());
+                }
+            }
             let error = match outcome {
                 Ok(value) => {
                     let refund = if attempts == 1 {

@@ -133,6 +133,16 @@ async fn verbose_shows_the_retries_and_quiet_shows_none() {
     assert_eq!(loud.status.code(), Some(0), "{stderr}");
     assert!(stderr.contains("retrying"), "{stderr}");
     assert!(stderr.contains("status=429"), "{stderr}");
+    // Each call and attempt as it closes, with OpenTelemetry's fields.
+    for field in [
+        "http.request.method=\"GET\"",
+        "url.path=\"/v2/snapshots\"",
+        "http.response.status_code=429",
+        "http.request.resend_count=1",
+        "error.type=\"429\"",
+    ] {
+        assert!(stderr.contains(field), "{field} not in:\n{stderr}");
+    }
     assert!(
         !stderr.contains(sandbox.token().unwrap()),
         "the token in the log"

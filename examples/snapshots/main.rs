@@ -183,7 +183,11 @@ fn init_logging(verbose: u8) {
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(|| SafeStderr)
-                .with_ansi(false),
+                .with_ansi(false)
+                // Each call and attempt, with its OpenTelemetry fields
+                // (method, path, status, resend count, error type), as it
+                // closes.
+                .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE),
         )
         .with(targets)
         .init();
