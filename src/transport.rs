@@ -65,8 +65,10 @@ pub(crate) struct PageAnswer<T> {
     pub(crate) headers: AnswerHeaders,
 }
 
-/// A root certificate to trust besides the system's.
+/// A root certificate to trust besides the system's. (Without a TLS
+/// backend nothing reads them: `build` refuses them.)
 #[derive(Clone)]
+#[cfg_attr(not(any(feature = "rustls", feature = "native-tls")), allow(dead_code))]
 pub(crate) enum Certificate {
     Pem(Vec<u8>),
     Der(Vec<u8>),
@@ -99,6 +101,52 @@ pub(crate) enum ProxySetting {
     Url(url::Url),
     /// None, whatever the environment says.
     Off,
+}
+
+/// The TLS backend the build has (`rustls` when both features are on)
+/// and the extra roots trusted besides the system's.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn with_tls(
+    http: reqwest::ClientBuilder,
+    settings: &HttpSettings<'_>,
+) -> Result<reqwest::ClientBuilder> {
+    let mut certificates = Vec::new();
+    for (index, certificate) in settings.root_certificates.iter().enumerate() {
+        let parsed = match certificate {
+            Certificate::Pem(pem) => reqwest::Certificate::from_pem_bundle(pem),
+            Certificate::Der(der) => reqwest::Certificate::from_der(der).map(|c| vec![c]),
+        };
+        let parsed = parsed.map_err(|e| {
+            Error::config_with_source(format!("root certificate #{index} does not parse"), e)
+        })?;
+        if parsed.is_empty() {
+            return Err(Error::config(format!(
+                "root certificate #{index} holds no PEM certificate"
+            )));
+        }
+        certificates.extend(parsed);
+    }
+    #[cfg(feature = "rustls")]
+    let http = http.tls_backend_rustls();
+    #[cfg(all(feature = "native-tls", not(feature = "rustls")))]
+    let http = http.tls_backend_native();
+    Ok(http.tls_certs_merge(certificates))
+}
+
+/// A build without a TLS backend reaches plain `http://` servers only
+/// (loopback fakes); anything that needs TLS is a `Config` error, never a
+/// failure on the first request.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+fn with_tls(
+    http: reqwest::ClientBuilder,
+    settings: &HttpSettings<'_>,
+) -> Result<reqwest::ClientBuilder> {
+    if settings.base_url.starts_with("https:") || !settings.root_certificates.is_empty() {
+        return Err(Error::config(
+            "this build of digitalocean-snapshots has no TLS backend: enable its `rustls` (the default) or `native-tls` feature to reach an https:// API",
+        ));
+    }
+    Ok(http)
 }
 
 /// A proxy URL as shown: its password replaced, never shown.
@@ -197,23 +245,7 @@ impl Transport {
         })?;
         let mut headers = HeaderMap::new();
         headers.insert(header::AUTHORIZATION, authorization);
-        let mut certificates = Vec::new();
-        for (index, certificate) in settings.root_certificates.iter().enumerate() {
-            let parsed = match certificate {
-                Certificate::Pem(pem) => reqwest::Certificate::from_pem_bundle(pem),
-                Certificate::Der(der) => reqwest::Certificate::from_der(der).map(|c| vec![c]),
-            };
-            let parsed = parsed.map_err(|e| {
-                Error::config_with_source(format!("root certificate #{index} does not parse"), e)
-            })?;
-            if parsed.is_empty() {
-                return Err(Error::config(format!(
-                    "root certificate #{index} holds no PEM certificate"
-                )));
-            }
-            certificates.extend(parsed);
-        }
-        let mut http = reqwest::Client::builder();
+        let mut http = with_tls(reqwest::Client::builder(), settings)?;
         match settings.proxy {
             ProxySetting::Environment => {}
             ProxySetting::Off => http = http.no_proxy(),
@@ -232,7 +264,6 @@ impl Transport {
             // The API does not redirect these reads; a redirect would be a
             // way to carry the token elsewhere. Report it instead.
             .redirect(reqwest::redirect::Policy::none())
-            .tls_certs_merge(certificates)
             .build()
             .map_err(|e| Error::config_with_source("the HTTP client cannot be built", e))?;
         Ok(Self {

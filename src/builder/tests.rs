@@ -122,3 +122,21 @@ fn a_retry_variable_that_does_not_parse_is_a_config_error_naming_it() {
         "{error}"
     );
 }
+
+/// A build without a TLS feature: an https:// API is a Config error from
+/// `build`, never a failure on the first request; plain http still works.
+#[cfg(not(any(feature = "rustls", feature = "native-tls")))]
+#[test]
+fn without_a_tls_backend_https_is_a_config_error() {
+    let error = ClientBuilder::new()
+        .token("dop_v1_abc")
+        .build()
+        .unwrap_err();
+    assert!(error.is_config(), "{error}");
+    assert!(error.to_string().contains("`rustls`"), "{error}");
+    ClientBuilder::new()
+        .token("dop_v1_abc")
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("plain http needs no TLS");
+}
