@@ -298,38 +298,7 @@ impl RetryContext<'_> {
                     .with_note("the per-minute pace would pass the deadline"));
             }
             attempts += 1;
-            let span = tracing::info_span!(
-                "attempt",
-                http.request.resend_count = tracing::field::Empty,
-                http.response.status_code = tracing::field::Empty,
-                error.type = tracing::field::Empty,
-            );
-            if attempts > 1 {
-                span.record("http.request.resend_count", attempts - 1);
-            }
-            let outcome = async {
-                match deadline {
-                    None => attempt().await,
-                    Some(deadline) => match clock::before(self.timer, deadline, attempt()).await {
-                        Some(outcome) => outcome,
-                        None => Err(Error::deadline(self.timer.now() - started)
-                            .with_operation(self.operation)),
-                    },
-                }
-            }
-            .instrument(span.clone())
-            .await;
-            match &outcome {
-                Ok(_) => {
-                    span.record("http.response.status_code", 200);
-                }
-                Err(error) => {
-                    if let Some(status) = error.status() {
-                        span.record("http.response.status_code", status);
-                    }
-                    span.record("error.type", error.otel_type().as_ref());
-                }
-            }
+            let outcome = self.attempt(attempt(), attempts, started, deadline).await;
             let error = match outcome {
                 Ok(value) => {
                     let refund = if attempts == 1 {
@@ -385,6 +354,52 @@ impl RetryContext<'_> {
         );
         self.timer.sleep(wait).await;
         Ok(())
+    }
+
+    /// One attempt (number `attempts`), bounded by `deadline`, in a span
+    /// with OpenTelemetry's fields: `http.request.resend_count` on a
+    /// resend, `http.response.status_code`, `error.type` when it failed.
+    async fn attempt<T>(
+        &self,
+        attempt: impl Future<Output = Result<T, Error>>,
+        attempts: u32,
+        started: Instant,
+        deadline: Option<Instant>,
+    ) -> Result<T, Error> {
+        let span = tracing::info_span!(
+            "attempt",
+            http.request.resend_count = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            error.type = tracing::field::Empty,
+        );
+        if attempts > 1 {
+            span.record("http.request.resend_count", attempts - 1);
+        }
+        let outcome =
+            async {
+                match deadline {
+                    None => attempt.await,
+                    Some(deadline) => match clock::before(self.timer, deadline, attempt).await {
+                        Some(outcome) => outcome,
+                        None => Err(Error::deadline(self.timer.now() - started)
+                            .with_operation(self.operation)),
+                    },
+                }
+            }
+            .instrument(span.clone())
+            .await;
+        match &outcome {
+            Ok(_) => {
+                span.record("http.response.status_code", 200);
+            }
+            Err(error) => {
+                if let Some(status) = error.status() {
+                    span.record("http.response.status_code", status);
+                }
+                span.record("error.type", error.otel_type().as_ref());
+            }
+        }
+        outcome
     }
 
     /// After a failed attempt: the wait before the next one and its cost

@@ -21,9 +21,7 @@ impl<E: Endpoint> WalkState<E> {
     ) -> Step<E::Item> {
         let count = page.items.len() as u64;
         if self.pass.number == 1 && number == self.paging.start() {
-            self.paging.learn_size(count, page.total);
-            let pages = self.paging.last_by_total(page.total) - self.paging.start() + 1;
-            self.window.open(pages, self.source.options.max_pages);
+            self.first_page(&page);
         }
         let local = &mut self.report.local;
         local.total_at_start.get_or_insert(page.total);
@@ -43,38 +41,9 @@ impl<E: Endpoint> WalkState<E> {
                 )
             });
         }
-        if self.pass.number == 1 && number == self.paging.start() && self.source.options.dedup {
-            let keys: Vec<ItemKey> = page.items.iter().map(|i| ItemKey::of(E::id(i))).collect();
-            let room = self
-                .source
-                .options
-                .max_pages
-                .saturating_mul(self.paging.asked());
-            let wanted = self.source.options.limit.unwrap_or(u64::MAX);
-            self.seen
-                .reserve(page.total.min(room).min(wanted), keys.iter());
-        }
         let new_to_pass = self.keep_new(&mut page);
-        // A pass downwards ends at the start whatever it reads; only one
-        // upwards, which reads past a total that says it has ended, needs
-        // a guard against a server repeating itself.
-        if new_to_pass > 0 || !self.source.options.dedup || self.pass.number > 1 {
-            self.pass.stalled = 0;
-        } else {
-            self.pass.stalled += 1;
-            // Prefetched pages served out of order while snapshots are
-            // deleted can each repeat what a later page brought: a window
-            // of them in a row is no sign of a server repeating itself.
-            let window = u32::try_from(self.window.current()).unwrap_or(u32::MAX);
-            self.window.stalled();
-            let budget = STALL_BUDGET.saturating_add(window.saturating_sub(1));
-            if self.pass.stalled >= budget {
-                let error = Error::inconsistent(format!(
-                    "{} pages in a row brought nothing new to the pass (the latest: page {number}); the server repeats itself",
-                    self.pass.stalled
-                ));
-                return Step::End(self.fail_at(error, number));
-            }
+        if let Some(error) = self.stall(number, new_to_pass) {
+            return Step::End(self.fail_at(error, number));
         }
         if self.paging.read(number, count, page.total) == After::End {
             // Pages requested past the end were wasted; stop them.
@@ -92,6 +61,47 @@ impl<E: Endpoint> WalkState<E> {
             self.finish(true);
         }
         step
+    }
+
+    /// On the walk's first page: the server's real page size, the window
+    /// a total like this one allows, and room for its ids.
+    fn first_page(&mut self, page: &Page<E::Item>) {
+        let count = page.items.len() as u64;
+        self.paging.learn_size(count, page.total);
+        let pages = self.paging.last_by_total(page.total) - self.paging.start() + 1;
+        let options = &self.source.options;
+        self.window.open(pages, options.max_pages);
+        if options.dedup {
+            let keys: Vec<ItemKey> = page.items.iter().map(|i| ItemKey::of(E::id(i))).collect();
+            let room = options.max_pages.saturating_mul(self.paging.asked());
+            let wanted = options.limit.unwrap_or(u64::MAX);
+            self.seen
+                .reserve(page.total.min(room).min(wanted), keys.iter());
+        }
+    }
+
+    /// Counts a page that brought nothing new to a pass upwards; the error
+    /// when too many came in a row. A pass downwards ends at the start
+    /// whatever it reads; only one upwards, which reads past a total that
+    /// says it has ended, needs a guard against a server repeating itself.
+    fn stall(&mut self, number: u64, new_to_pass: u64) -> Option<Error> {
+        if new_to_pass > 0 || !self.source.options.dedup || self.pass.number > 1 {
+            self.pass.stalled = 0;
+            return None;
+        }
+        self.pass.stalled += 1;
+        // Prefetched pages served out of order while snapshots are deleted
+        // can each repeat what a later page brought: a window of them in
+        // a row is no sign of a server repeating itself.
+        let window = u32::try_from(self.window.current()).unwrap_or(u32::MAX);
+        self.window.stalled();
+        let budget = STALL_BUDGET.saturating_add(window.saturating_sub(1));
+        (self.pass.stalled >= budget).then(|| {
+            Error::inconsistent(format!(
+                "{} pages in a row brought nothing new to the pass (the latest: page {number}); the server repeats itself",
+                self.pass.stalled
+            ))
+        })
     }
 
     /// Records the page's `created_at` order with the pass: its range, and
