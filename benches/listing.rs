@@ -56,8 +56,10 @@ async fn paced() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "5. Listing 100,000 snapshots (500 requests) against 250 requests per 6 s window, paced (250 per 6 s), default window\n"
     );
-    println!("| pacing | requests | 429 received | wall time | rate floor | vs floor |");
-    println!("|---|---|---|---|---|---|");
+    println!(
+        "| pacing | requests | 429 received | first item | wall time | rate floor | vs floor |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for pace in [true, false] {
         let sandbox = Sandbox::builder()
             .snapshots(ITEMS)
@@ -78,8 +80,23 @@ async fn paced() -> Result<(), Box<dyn std::error::Error>> {
         };
         let client = builder.build()?;
         let started = Instant::now();
-        let outcome = client.list_snapshots().collect_all().await;
+        let mut items = client.list_snapshots().items();
+        let mut first_item = None;
+        let mut outcome = Ok(0usize);
+        while let Some(item) = futures_util::StreamExt::next(&mut items).await {
+            match item {
+                Ok(_) => {
+                    first_item.get_or_insert_with(|| started.elapsed());
+                    outcome = outcome.map(|n| n + 1);
+                }
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+        }
         let elapsed = started.elapsed();
+        let first_item = first_item.unwrap_or(elapsed);
         let stats = sandbox.stats();
         let ok = stats.status(200);
         let floor = window * u32::try_from((ok.max(1) - 1) / 250).unwrap_or(0);
@@ -89,10 +106,11 @@ async fn paced() -> Result<(), Box<dyn std::error::Error>> {
             format!("{:.2}x", elapsed.as_secs_f64() / floor.as_secs_f64())
         };
         println!(
-            "| {} | {} | {} | {:.2} s{} | {:.0} s | {vs} |",
+            "| {} | {} | {} | {:.1} ms | {:.2} s{} | {:.0} s | {vs} |",
             if pace { "250 per 6 s" } else { "off" },
             stats.requests,
             stats.status(429),
+            first_item.as_secs_f64() * 1e3,
             elapsed.as_secs_f64(),
             if outcome.is_ok() { "" } else { " (failed)" },
             floor.as_secs_f64(),

@@ -47,12 +47,17 @@ impl ItemKey {
 }
 
 /// A set of item keys, one table per form so each holds only what it
-/// needs: 8 bytes a number, 16 a UUID, other ids whole. Sized once from
+/// needs: 4 bytes a number up to `u32::MAX`, 8 a larger one, 16 a UUID,
+/// other ids whole. Sized once from
 /// the listing's first total ([`reserve`](Self::reserve)), it does not
 /// grow by doubling (and hold two tables at once) as a walk goes.
 #[derive(Debug, Default)]
 pub(super) struct Seen {
-    numbers: HashSet<i64>,
+    /// Numbers from 0 to `u32::MAX` (every id DigitalOcean hands out
+    /// today): 4 bytes each.
+    numbers: HashSet<u32>,
+    /// Any other number.
+    wide: HashSet<i64>,
     uuids: HashSet<u128>,
     texts: HashSet<Box<str>>,
 }
@@ -65,7 +70,10 @@ const MAX_RESERVED: u64 = 4_000_000;
 impl Seen {
     pub(super) fn contains(&self, key: &ItemKey) -> bool {
         match key {
-            ItemKey::Number(n) => self.numbers.contains(n),
+            ItemKey::Number(n) => match u32::try_from(*n) {
+                Ok(small) => self.numbers.contains(&small),
+                Err(_) => self.wide.contains(n),
+            },
             ItemKey::Uuid(high, low) => self.uuids.contains(&join(*high, *low)),
             ItemKey::Text(text) => self.texts.contains(text),
         }
@@ -74,7 +82,10 @@ impl Seen {
     /// True when `key` was not in the set.
     pub(super) fn insert(&mut self, key: ItemKey) -> bool {
         match key {
-            ItemKey::Number(n) => self.numbers.insert(n),
+            ItemKey::Number(n) => match u32::try_from(n) {
+                Ok(small) => self.numbers.insert(small),
+                Err(_) => self.wide.insert(n),
+            },
             ItemKey::Uuid(high, low) => self.uuids.insert(join(high, low)),
             ItemKey::Text(text) => self.texts.insert(text),
         }
@@ -181,6 +192,28 @@ mod tests {
         ];
         let keys: HashSet<ItemKey> = look_alikes.iter().map(|t| key(t)).collect();
         assert_eq!(keys.len(), look_alikes.len(), "{keys:?}");
+    }
+
+    #[test]
+    fn numbers_on_either_side_of_u32_stay_apart_and_are_found() {
+        let mut seen = Seen::default();
+        let numbers = [
+            0,
+            1,
+            i64::from(u32::MAX),
+            i64::from(u32::MAX) + 1,
+            -1,
+            i64::MIN,
+            i64::MAX,
+        ];
+        for n in numbers {
+            assert!(seen.insert(ItemKey::Number(n)), "{n} is new");
+        }
+        for n in numbers {
+            assert!(seen.contains(&ItemKey::Number(n)), "{n} is found");
+            assert!(!seen.insert(ItemKey::Number(n)), "{n} is not new twice");
+        }
+        assert!(!seen.contains(&ItemKey::Number(2)));
     }
 
     #[test]
