@@ -310,18 +310,9 @@ async fn raw_listing(
     let mut items = 0;
     let mut page = 1;
     loop {
-        let url = format!("{base}/v2/snapshots?page={page}&per_page={PER_PAGE}");
-        let body = http
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
-        let parsed: RawPage = serde_json::from_slice(&body)?;
-        items += parsed.snapshots.len();
-        if page * PER_PAGE >= parsed.meta.total || parsed.snapshots.is_empty() {
+        let (count, total) = raw_page(http, base, token, page).await?;
+        items += count;
+        if page * PER_PAGE >= total || count == 0 {
             return Ok(items);
         }
         page += 1;

@@ -108,12 +108,19 @@ impl Pacer {
         if self.limit == 0 {
             return usize::MAX;
         }
-        let sent = crate::lock::lock(&self.sent);
-        let recent = sent
-            .iter()
-            .filter(|at| now.saturating_duration_since(**at) < self.per)
-            .count();
-        self.limit.saturating_sub(recent)
+        let mut sent = crate::lock::lock(&self.sent);
+        self.forget_before(&mut sent, now);
+        self.limit.saturating_sub(sent.len())
+    }
+
+    /// Drops the send times that have left the window at `now`.
+    fn forget_before(&self, sent: &mut VecDeque<Instant>, now: Instant) {
+        while sent
+            .front()
+            .is_some_and(|oldest| now.saturating_duration_since(*oldest) >= self.per)
+        {
+            sent.pop_front();
+        }
     }
 
     /// Takes a slot now, or says how long until one frees.
@@ -122,12 +129,7 @@ impl Pacer {
             return Ok(());
         }
         let mut sent = crate::lock::lock(&self.sent);
-        while sent
-            .front()
-            .is_some_and(|oldest| now.saturating_duration_since(*oldest) >= self.per)
-        {
-            sent.pop_front();
-        }
+        self.forget_before(&mut sent, now);
         if sent.len() < self.limit {
             sent.push_back(now);
             return Ok(());

@@ -91,11 +91,10 @@ pub(crate) struct HttpSettings<'a> {
 }
 
 /// Which proxy requests go through.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug)]
 pub(crate) enum ProxySetting {
     /// What the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
     /// `NO_PROXY`) or the system's settings say: reqwest's default.
-    #[default]
     Environment,
     /// This proxy, for every request.
     Url(url::Url),

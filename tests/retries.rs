@@ -669,17 +669,26 @@ async fn restarting_upstream(retry_after: Option<&str>) -> Sandbox {
         .expect("sandbox")
 }
 
+/// The account listing, pages of 200 one after the other (so the k-th
+/// request is a known page).
+async fn walk_one_page_at_a_time(
+    client: &Client,
+) -> digitalocean_snapshots::Result<Vec<digitalocean_snapshots::Snapshot>> {
+    client
+        .list_snapshots()
+        .per_page(200)
+        .concurrency(1)
+        .collect_all()
+        .await
+}
+
 #[tokio::test]
 async fn retry_after_on_a_503_is_the_wait_not_the_backoff() {
     // An upstream restarting behind a load balancer says when to come
     // back; the client's own backoff (0.5 s, 1 s, 2 s) would give up first.
     let sandbox = restarting_upstream(Some("5")).await;
     let (client, timer) = sandbox_client(&sandbox, exact());
-    let all = client
-        .list_snapshots()
-        .per_page(200)
-        .concurrency(1)
-        .collect_all()
+    let all = walk_one_page_at_a_time(&client)
         .await
         .expect("every 503 retried after its Retry-After");
     assert_eq!(all.len(), 600);
@@ -697,11 +706,7 @@ async fn retry_after_on_a_503_as_an_http_date_is_the_wait() {
     let date = at.format("%a, %d %b %Y %H:%M:%S GMT").to_string();
     let sandbox = restarting_upstream(Some(&date)).await;
     let (client, timer) = sandbox_client(&sandbox, exact());
-    let all = client
-        .list_snapshots()
-        .per_page(200)
-        .concurrency(1)
-        .collect_all()
+    let all = walk_one_page_at_a_time(&client)
         .await
         .expect("retried at the date");
     assert_eq!(all.len(), 600);
@@ -716,11 +721,7 @@ async fn retry_after_on_a_503_as_an_http_date_is_the_wait() {
 async fn an_unreadable_retry_after_on_a_503_falls_back_to_the_backoff() {
     let sandbox = restarting_upstream(Some("soon, probably")).await;
     let (client, timer) = sandbox_client(&sandbox, exact());
-    let all = client
-        .list_snapshots()
-        .per_page(200)
-        .concurrency(1)
-        .collect_all()
+    let all = walk_one_page_at_a_time(&client)
         .await
         .expect("retried on the backoff");
     assert_eq!(all.len(), 600);
@@ -739,11 +740,7 @@ async fn a_retry_after_on_a_503_beyond_max_wait_ends_the_call_without_waiting() 
     let sandbox = restarting_upstream(Some("3600")).await;
     let (client, timer) = sandbox_client(&sandbox, exact().max_wait(Duration::from_secs(60)));
     // The second request of the walk is the 503.
-    let error = client
-        .list_snapshots()
-        .per_page(200)
-        .concurrency(1)
-        .collect_all()
+    let error = walk_one_page_at_a_time(&client)
         .await
         .expect_err("an hour is beyond the policy's maximum wait");
     assert_eq!(error.status(), Some(503));

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use common::TOKEN;
 use digitalocean_snapshots::{Client, RetryPolicy, Timer};
-use httpmock::MockServer;
 
 /// Collects what a `tracing` subscriber writes.
 #[derive(Clone, Default)]
@@ -57,19 +56,7 @@ fn every_retry_is_a_tracing_event_with_attempt_reason_and_wait() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let server = MockServer::start_async().await;
-        server
-            .mock_async(|when, then| {
-                when.path("/v2/snapshots");
-                then.status(503).up_to_n_times(2);
-            })
-            .await;
-        server
-            .mock_async(|when, then| {
-                when.path("/v2/snapshots");
-                then.status(200).body(r#"{"meta":{"total":0}}"#);
-            })
-            .await;
+        let server = common::twice_unavailable_then_empty().await;
         let client = Client::builder()
             .token(TOKEN)
             .base_url(server.base_url())

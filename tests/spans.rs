@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 
 use common::TOKEN;
 use digitalocean_snapshots::{Client, RetryPolicy};
-use httpmock::MockServer;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
@@ -70,19 +69,7 @@ fn calls_and_attempts_are_spans_with_opentelemetrys_http_fields() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let server = MockServer::start_async().await;
-        server
-            .mock_async(|when, then| {
-                when.path("/v2/snapshots");
-                then.status(503).up_to_n_times(2);
-            })
-            .await;
-        server
-            .mock_async(|when, then| {
-                when.path("/v2/snapshots");
-                then.status(200).body(r#"{"meta":{"total":0}}"#);
-            })
-            .await;
+        let server = common::twice_unavailable_then_empty().await;
         let client = Client::builder()
             .token(TOKEN)
             .base_url(server.base_url())

@@ -7,9 +7,8 @@ use crate::error::{Error, Result};
 use crate::transport::{ProxySetting, proxy_shown};
 
 /// The proxy a builder was told to use, checked by `build`.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(super) enum ProxyChoice {
-    #[default]
     Environment,
     Url(String),
     Off,

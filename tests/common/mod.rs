@@ -70,6 +70,25 @@ pub async fn answering(status: u16, body: &str) -> MockServer {
 }
 
 /// The canonical (lowercase, hyphenated) form of the UUID with bits `n`.
+/// A server whose account listing answers 503 twice, then an empty
+/// page: two retries, then a success.
+pub async fn twice_unavailable_then_empty() -> MockServer {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(503).up_to_n_times(2);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(200).body(r#"{"meta":{"total":0}}"#);
+        })
+        .await;
+    server
+}
+
 pub fn uuid(n: u128) -> String {
     let h = format!("{n:032x}");
     format!(
