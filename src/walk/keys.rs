@@ -8,9 +8,12 @@
 //! other string (`"0123"`, `"+123"`, an uppercase UUID) is kept whole.
 //! Each form maps back to exactly one string, so no two different ids meet.
 
+mod table;
+
 use std::collections::HashSet;
 
 use crate::endpoints::ItemId;
+use table::Table;
 
 /// An item's identity, as kept in the set of ids a walk has seen.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -47,22 +50,23 @@ impl ItemKey {
 }
 
 /// A set of item keys, one table per form so each holds only what it
-/// needs: 4 bytes a number up to `u32::MAX`, 8 a larger one, 16 a UUID,
-/// other ids whole. Sized once from
-/// the listing's first total ([`reserve`](Self::reserve)), it does not
-/// grow by doubling (and hold two tables at once) as a walk goes.
+/// needs: 4 bytes a number up to `u32::MAX`, 8 a larger one, 16 a UUID
+/// (each a quarter more for the table's free slots: `keys/table.rs`),
+/// other ids whole. Sized once from the listing's first total
+/// ([`reserve`](Self::reserve)), it does not grow by doubling (and hold
+/// two tables at once) as a walk goes.
 #[derive(Debug, Default)]
 pub(super) struct Seen {
     /// Numbers from 0 to `u32::MAX` (every id DigitalOcean hands out
-    /// today): 4 bytes each.
-    numbers: HashSet<u32>,
+    /// today): 5 bytes each, free slots included.
+    numbers: Table<u32>,
     /// Any other number.
-    wide: HashSet<i64>,
-    uuids: HashSet<u128>,
+    wide: Table<i64>,
+    uuids: Table<u128>,
     texts: HashSet<Box<str>>,
 }
 
-/// The most keys reserved ahead: 4 million (about 70 MB of numbers). A
+/// The most keys reserved ahead: 4 million (about 20 MB of numbers). A
 /// total beyond it (a lying server) reserves no more; the tables still
 /// grow if a listing really is that long.
 const MAX_RESERVED: u64 = 4_000_000;
@@ -71,10 +75,10 @@ impl Seen {
     pub(super) fn contains(&self, key: &ItemKey) -> bool {
         match key {
             ItemKey::Number(n) => match u32::try_from(*n) {
-                Ok(small) => self.numbers.contains(&small),
-                Err(_) => self.wide.contains(n),
+                Ok(small) => self.numbers.contains(small),
+                Err(_) => self.wide.contains(*n),
             },
-            ItemKey::Uuid(high, low) => self.uuids.contains(&join(*high, *low)),
+            ItemKey::Uuid(high, low) => self.uuids.contains(join(*high, *low)),
             ItemKey::Text(text) => self.texts.contains(text),
         }
     }
@@ -94,15 +98,16 @@ impl Seen {
     /// Makes room for `total` keys in the proportions of `sample` (the
     /// first page's keys), so the tables never resize during the walk.
     pub(super) fn reserve<'a>(&mut self, total: u64, sample: impl Iterator<Item = &'a ItemKey>) {
-        let (mut numbers, mut uuids, mut texts) = (0u64, 0u64, 0u64);
+        let (mut numbers, mut wide, mut uuids, mut texts) = (0u64, 0u64, 0u64, 0u64);
         for key in sample {
             match key {
-                ItemKey::Number(_) => numbers += 1,
+                ItemKey::Number(n) if u32::try_from(*n).is_ok() => numbers += 1,
+                ItemKey::Number(_) => wide += 1,
                 ItemKey::Uuid(..) => uuids += 1,
                 ItemKey::Text(_) => texts += 1,
             }
         }
-        let sampled = numbers + uuids + texts;
+        let sampled = numbers + wide + uuids + texts;
         if sampled == 0 {
             return;
         }
@@ -115,6 +120,7 @@ impl Seen {
             usize::try_from(want.min(total)).unwrap_or(usize::MAX)
         };
         self.numbers.reserve(share(numbers));
+        self.wide.reserve(share(wide));
         self.uuids.reserve(share(uuids));
         self.texts.reserve(share(texts));
     }

@@ -1,0 +1,181 @@
+//! A set of fixed-size keys that costs their size and a quarter more.
+//!
+//! `std`'s `HashSet` keeps a control byte per slot and rounds its slots up
+//! to a power of two at a load of at most 7/8: a set sized for a million
+//! 4-byte ids holds 2,097,152 slots of 5 bytes (10.5 MB). This table keeps
+//! the keys alone, in as many slots as a load of 4/5 needs (a million:
+//! 1,250,000 slots of 4 bytes, 5 MB), with linear probing. The zero key
+//! marks an empty slot and is kept apart in a flag. Keys are hashed with
+//! `std`'s randomly keyed SipHash, so a server cannot choose ids that all
+//! land in one run of slots. Keys are only ever added: a walk never
+//! forgets an id.
+
+use std::hash::{BuildHasher, Hash, RandomState};
+
+/// A key the table can hold: its zero value marks an empty slot.
+pub(super) trait Slot: Copy + Eq + Hash + Default {}
+
+impl Slot for u32 {}
+impl Slot for i64 {}
+impl Slot for u128 {}
+
+/// Slots per key at most: a load of 4/5.
+const LOAD_NUMERATOR: usize = 4;
+const LOAD_DENOMINATOR: usize = 5;
+/// The first table, when keys arrive before any reservation.
+const MIN_SLOTS: usize = 16;
+
+/// A set of `K` (see the module's documentation).
+#[derive(Debug, Default)]
+pub(super) struct Table<K> {
+    slots: Vec<K>,
+    /// Keys in `slots` (the zero key not counted).
+    len: usize,
+    /// Whether the zero key is in the set.
+    zero: bool,
+    hasher: RandomState,
+}
+
+impl<K: Slot> Table<K> {
+    pub(super) fn contains(&self, key: K) -> bool {
+        if key == K::default() {
+            return self.zero;
+        }
+        self.find(key).is_ok()
+    }
+
+    /// True when `key` was not in the set.
+    pub(super) fn insert(&mut self, key: K) -> bool {
+        if key == K::default() {
+            return !std::mem::replace(&mut self.zero, true);
+        }
+        if self.len.saturating_add(1) > self.capacity() {
+            self.resize(self.slots.len().saturating_mul(2).max(MIN_SLOTS));
+        }
+        match self.find(key) {
+            Ok(_) => false,
+            Err(free) => {
+                if let Some(slot) = self.slots.get_mut(free) {
+                    *slot = key;
+                    self.len += 1;
+                }
+                true
+            }
+        }
+    }
+
+    /// Makes room for `additional` more keys without resizing.
+    pub(super) fn reserve(&mut self, additional: usize) {
+        let wanted = self.len.saturating_add(additional);
+        if wanted > self.capacity() {
+            let slots = wanted
+                .saturating_mul(LOAD_DENOMINATOR)
+                .div_ceil(LOAD_NUMERATOR)
+                .saturating_add(1);
+            self.resize(slots.max(MIN_SLOTS));
+        }
+    }
+
+    /// The keys the slots hold before the table must grow: always fewer
+    /// than the slots, so a probe always meets an empty one.
+    fn capacity(&self) -> usize {
+        self.slots.len().saturating_mul(LOAD_NUMERATOR) / LOAD_DENOMINATOR
+    }
+
+    /// `Ok(slot)` holding `key`, or `Err(slot)`: the empty slot where it
+    /// would go. An empty table answers `Err(0)` before any slot exists
+    /// (only `insert` uses it, after making room).
+    fn find(&self, key: K) -> Result<usize, usize> {
+        let n = self.slots.len();
+        if n == 0 {
+            return Err(0);
+        }
+        let mut i = self.home(key, n);
+        // Terminates: the load keeps at least one slot empty.
+        loop {
+            match self.slots.get(i) {
+                Some(k) if *k == key => return Ok(i),
+                Some(k) if *k == K::default() => return Err(i),
+                Some(_) => i = if i + 1 == n { 0 } else { i + 1 },
+                None => return Err(i),
+            }
+        }
+    }
+
+    /// The slot a probe for `key` starts at, in `0..n`: the hash scaled to
+    /// the table (no power-of-two size needed).
+    fn home(&self, key: K, n: usize) -> usize {
+        let hash = u128::from(self.hasher.hash_one(key));
+        let n = n as u128;
+        // Below n, so within usize.
+        usize::try_from((hash * n) >> 64).unwrap_or(0)
+    }
+
+    fn resize(&mut self, slots: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![K::default(); slots]);
+        self.len = 0;
+        for key in old.into_iter().filter(|k| *k != K::default()) {
+            if let Err(free) = self.find(key)
+                && let Some(slot) = self.slots.get_mut(free)
+            {
+                *slot = key;
+                self.len += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn a_reserved_million_costs_five_megabytes_and_never_resizes() {
+        let mut table = Table::<u32>::default();
+        table.reserve(1_000_000);
+        let slots = table.slots.len();
+        assert!(slots * 4 <= 5_000_016, "{slots} slots");
+        for key in 1..=1_000_000u32 {
+            assert!(table.insert(key.wrapping_mul(2_654_435_761)));
+        }
+        assert_eq!(table.slots.len(), slots, "no resize within the reservation");
+        assert_eq!(table.len, 1_000_000);
+    }
+
+    #[test]
+    fn zero_and_the_largest_keys_are_keys_like_any_other() {
+        let mut table = Table::<i64>::default();
+        for key in [0, -1, i64::MIN, i64::MAX, 1] {
+            assert!(!table.contains(key));
+            assert!(table.insert(key), "{key} is new");
+            assert!(!table.insert(key), "{key} is not new twice");
+            assert!(table.contains(key));
+        }
+        let mut wide = Table::<u128>::default();
+        assert!(wide.insert(u128::MAX) && wide.insert(0) && !wide.insert(u128::MAX));
+    }
+
+    proptest! {
+        /// The table answers as `HashSet` does, through growth from empty
+        /// and from any reservation.
+        #[test]
+        fn behaves_as_a_set(
+            reserve in 0usize..64,
+            keys in prop::collection::vec(prop_oneof![0u32..40, any::<u32>()], 0..400),
+        ) {
+            let mut table = Table::<u32>::default();
+            table.reserve(reserve);
+            let mut model = HashSet::new();
+            for key in keys {
+                prop_assert_eq!(table.contains(key), model.contains(&key));
+                prop_assert_eq!(table.insert(key), model.insert(key));
+                prop_assert!(table.len <= table.capacity());
+            }
+            prop_assert_eq!(table.len + usize::from(table.zero), model.len());
+        }
+    }
+}
