@@ -22,6 +22,7 @@ mod pagination;
 mod rate;
 mod redact;
 mod retry;
+mod served;
 mod transport;
 mod walk;
 

@@ -72,7 +72,7 @@ use crate::client::{CallOptions, Client};
 use crate::endpoints::{Endpoint, MAX_PER_PAGE, PageRequest};
 use crate::error::{Error, Result};
 use crate::model::{Page, WalkSummary};
-use in_flight::InFlight;
+use in_flight::{Event, InFlight};
 use keys::Seen;
 use paging::{Direction, Paging};
 use pass::Pass;
@@ -230,18 +230,23 @@ impl<E: Endpoint> WalkState<E> {
             if let Err(e) = self.refill() {
                 return self.fail(e);
             }
-            let Some((number, alone, took, result)) = self.in_flight.next().await else {
-                match self.end_pass() {
+            let held_back = self.paging.held_back(self.limit_last());
+            let done = match self.in_flight.next(held_back).await {
+                Some(Event::Done(done)) => done,
+                // The page held back can go now.
+                Some(Event::AllAnswered) => continue,
+                None => match self.end_pass() {
                     Step::End(end) => return end,
                     _ => continue,
-                }
+                },
             };
-            if self.pass.number == 1 && number > self.paging.start() {
-                self.window.observe(took, self.source.client.troubled());
+            if self.pass.number == 1 && done.page > self.paging.start() {
+                let troubled = self.source.client.troubled();
+                self.window.observe(done.took, done.waited, troubled);
             }
-            let step = match result {
-                Ok(page) => self.read_page(number, alone, page),
-                Err(e) => Step::End(self.fail_at(e, number)),
+            let step = match done.result {
+                Ok(page) => self.read_page(done.page, done.alone, page),
+                Err(e) => Step::End(self.fail_at(e, done.page)),
             };
             match step {
                 Step::Deliver(page) => return Some(Ok(page)),
@@ -280,7 +285,8 @@ impl<E: Endpoint> WalkState<E> {
         };
         let cap = self.limit_last();
         while self.in_flight.len() < window {
-            let Some(page) = self.paging.next_wanted(cap, self.in_flight.is_empty()) else {
+            let answered = self.in_flight.all_answered();
+            let Some(page) = self.paging.next_wanted(cap, answered) else {
                 break;
             };
             if self.report.local.requests >= self.source.options.max_pages {

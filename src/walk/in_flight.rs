@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use futures_util::stream::{FuturesOrdered, StreamExt};
 
 use crate::error::{Error, Result};
 use crate::model::Page;
+use crate::served::{self, Mark, Tally};
 
 /// A fetch's outcome, and how long it took on the client's clock.
 type Fetched<T> = (Result<Page<T>>, Duration);
@@ -23,12 +25,41 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Fetched<T>> + Send>>;
 /// with the walk.
 pub(super) struct InFlight<T> {
     fetches: FuturesOrdered<PageFetch<T>>,
+    /// Which of them the server has answered whole (`served.rs`).
+    tally: Arc<Tally>,
+}
+
+/// What [`InFlight::next`] waited for.
+// Returned once per page and taken apart at once: boxing the large
+// variant would only add an allocation per page.
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Event<T> {
+    /// The next fetch in order is done.
+    Done(Done<T>),
+    /// Every fetch in flight has been answered (asked for by
+    /// `until_answered`): a page held back for that can be requested.
+    AllAnswered,
+}
+
+/// A fetch that is done, and what the walk learns from it besides its page.
+pub(super) struct Done<T> {
+    pub(super) page: u64,
+    /// It was requested when every other fetch had been answered, so it
+    /// was served after every page before it.
+    pub(super) alone: bool,
+    /// How long it took, on the client's clock.
+    pub(super) took: Duration,
+    /// The walk had to wait for it: it was not done when asked for (the
+    /// network is the slower side, not the walk's consumer).
+    pub(super) waited: bool,
+    pub(super) result: Result<Page<T>>,
 }
 
 impl<T: Send + 'static> InFlight<T> {
     pub(super) fn new() -> Self {
         Self {
             fetches: FuturesOrdered::new(),
+            tally: Arc::default(),
         }
     }
 
@@ -36,8 +67,10 @@ impl<T: Send + 'static> InFlight<T> {
         self.fetches.len()
     }
 
-    pub(super) fn is_empty(&self) -> bool {
-        self.fetches.is_empty()
+    /// Whether the server has answered every fetch in flight whole (their
+    /// bodies are in, maybe not decoded yet).
+    pub(super) fn all_answered(&self) -> bool {
+        self.tally.all_answered()
     }
 
     /// Starts fetching `page`: on a task of its own (`prefetch`), or to be
@@ -48,32 +81,61 @@ impl<T: Send + 'static> InFlight<T> {
         fetch: impl Future<Output = Fetched<T>> + Send + 'static,
         prefetch: bool,
     ) {
+        let alone = self.tally.all_answered();
+        let mark = self.tally.open();
+        let fetch = served::scope(Arc::clone(&mark), fetch);
         let work = if prefetch {
             Work::Task(tokio::spawn(fetch))
         } else {
             Work::Inline(Box::pin(fetch))
         };
-        let alone = self.fetches.is_empty();
-        self.fetches.push_back(PageFetch { page, alone, work });
+        self.fetches.push_back(PageFetch {
+            page,
+            alone,
+            mark,
+            work,
+        });
     }
 
-    /// The next fetch in order, once it is done: its page, whether it was
-    /// requested when no other fetch was in flight (so it was served after
-    /// every fetch before it), how long it took, and its outcome; `None`
-    /// when none is in flight.
+    /// The next fetch in order once it is done, or (with `until_answered`)
+    /// the moment every fetch in flight has been answered, whichever comes
+    /// first; `None` when none is in flight.
     ///
     /// # Panics
     ///
     /// When the task fetching the page panicked: a bug, resumed in the
     /// caller as tokio's `JoinHandle` users do, never passed off as a
     /// listing error.
-    pub(super) async fn next(&mut self) -> Option<(u64, bool, Duration, Result<Page<T>>)> {
-        self.fetches.next().await
+    pub(super) async fn next(&mut self, until_answered: bool) -> Option<Event<T>> {
+        let tally = Arc::clone(&self.tally);
+        let mut waiting = until_answered && !tally.all_answered();
+        let mut waited = false;
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(done) = self.fetches.poll_next_unpin(cx) {
+                return Poll::Ready(done.map(|(page, alone, took, result)| {
+                    Event::Done(Done {
+                        page,
+                        alone,
+                        took,
+                        waited,
+                        result,
+                    })
+                }));
+            }
+            waited = true;
+            if waiting && tally.poll_all_answered(cx).is_ready() {
+                waiting = false;
+                return Poll::Ready(Some(Event::AllAnswered));
+            }
+            Poll::Pending
+        })
+        .await
     }
 
     /// Cancels every fetch in flight: tasks are aborted, requests dropped.
     pub(super) fn cancel(&mut self) {
         self.fetches = FuturesOrdered::new();
+        self.tally = Arc::default();
     }
 }
 
@@ -81,6 +143,8 @@ impl<T: Send + 'static> InFlight<T> {
 struct PageFetch<T> {
     page: u64,
     alone: bool,
+    /// Set when the server answers, or at the latest when the fetch ends.
+    mark: Arc<Mark>,
     work: Work<T>,
 }
 
@@ -109,6 +173,7 @@ impl<T> Future for PageFetch<T> {
                 ),
             },
         };
+        self.mark.set();
         Poll::Ready((page, self.alone, took, result))
     }
 }

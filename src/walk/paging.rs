@@ -141,23 +141,31 @@ impl Paging {
     }
 
     /// The next page to request, if the pass wants one and no page beyond
-    /// `cap` (the limit's) is needed. `idle` says nothing is in flight.
+    /// `cap` (the limit's) is needed. `answered` says the server has
+    /// answered every request in flight whole (`served.rs`).
     ///
     /// Reading upwards, the page that holds the end of the listing by the
-    /// latest total (and any past it) waits until nothing else is in
-    /// flight: served after every other page, it is what proves nothing
-    /// was deleted while the pass read (see `walk/pass.rs`). It costs no
-    /// request, and a round trip only when the pages before it do not
-    /// fill the window evenly.
-    pub(super) fn next_wanted(&self, cap: u64, idle: bool) -> Option<u64> {
+    /// latest total (and any past it) waits until every other page has
+    /// been answered: served after them, it is what proves nothing was
+    /// deleted while the pass read (see `walk/pass.rs`). It costs no
+    /// request, and a round trip only when the pages before it are all
+    /// in flight at once (then the floor of a proven walk is three round
+    /// trips: the first page, the others, the end).
+    pub(super) fn next_wanted(&self, cap: u64, answered: bool) -> Option<u64> {
         let wanted = !self.ended
             && match self.direction {
                 Direction::Ascending => {
-                    self.next <= self.planned_last.min(cap) && (idle || self.next < self.end)
+                    self.next <= self.planned_last.min(cap) && (answered || self.next < self.end)
                 }
                 Direction::Descending => self.next >= self.start && self.next > 0,
             };
         wanted.then_some(self.next)
+    }
+
+    /// Whether [`next_wanted`](Self::next_wanted) holds a page back until
+    /// every page in flight has been answered.
+    pub(super) fn held_back(&self, cap: u64) -> bool {
+        self.next_wanted(cap, true).is_some() && self.next_wanted(cap, false).is_none()
     }
 
     /// The page [`next_wanted`](Self::next_wanted) named was requested.

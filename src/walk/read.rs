@@ -92,8 +92,10 @@ impl<E: Endpoint> WalkState<E> {
         self.pass.stalled += 1;
         // Prefetched pages served out of order while snapshots are deleted
         // can each repeat what a later page brought: a window of them in
-        // a row is no sign of a server repeating itself.
-        let window = u32::try_from(self.window.current()).unwrap_or(u32::MAX);
+        // a row (or as many as are still in flight, asked for when the
+        // window was wider) is no sign of a server repeating itself.
+        let ahead = self.window.current().max(self.in_flight.len() + 1);
+        let window = u32::try_from(ahead).unwrap_or(u32::MAX);
         self.window.stalled();
         let budget = STALL_BUDGET.saturating_add(window.saturating_sub(1));
         (self.pass.stalled >= budget).then(|| {

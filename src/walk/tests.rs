@@ -224,6 +224,26 @@ proptest! {
         check_exact(&run, items)?;
     }
 
+    /// The page that holds the end is asked for only once the server has
+    /// served every other page of the pass (answered, maybe not yet
+    /// decoded): what makes its count a proof (`walk/pass.rs`).
+    #[test]
+    fn the_end_page_is_asked_for_once_every_other_page_was_served(
+        items in 1u64..300,
+        per_page in 3u64..40,
+        concurrency in 2usize..=64,
+        delays in proptest::collection::vec(0u8..8, 1..16),
+    ) {
+        let run = walk(model(items, Vec::new(), delays), per_page, concurrency, None);
+        check_exact(&run, items)?;
+        let end = items.div_ceil(per_page);
+        for (page, unserved) in &run.model.starts {
+            if *page == end {
+                prop_assert_eq!(*unserved, 0, "{:?}", run.model.starts);
+            }
+        }
+    }
+
     /// An account that does not change: everything, in order, with no
     /// request beyond the pages it holds.
     #[test]

@@ -14,17 +14,28 @@
 //! Then additive increase, multiplicative decrease, as TCP does: a page
 //! whose fetch met trouble (the client's retry loop counts every 429, 5xx
 //! and transport failure, from any clone) or that took more than four
-//! times as long as the first page halves the window; a clean page opens
-//! it by one, up to the cap. Halving reacts within a round trip to a
-//! server that is struggling or a limit shared with other programs;
-//! growing by one probes back slowly, so a walk does not oscillate
-//! between a storm and a trickle. Pages are still yielded in order, and
-//! no more than the cap are ever in flight or buffered ahead (64 pages of
-//! at most 200 snapshots: a few megabytes).
+//! times as long as the first page halves the window; a clean page the
+//! walk had to wait for opens it by one, up to the cap. Halving reacts
+//! within a round trip to a server that is struggling or a limit shared
+//! with other programs; growing by one probes back slowly, so a walk does
+//! not oscillate between a storm and a trickle.
+//!
+//! A clean page that was already there when the walk asked for it shows
+//! the other side is the slower one: the walk's consumer. More pages at
+//! once would only wait longer in memory, so such a page closes the
+//! window by one, down to 8 (the fixed prefetch of earlier releases,
+//! enough for a consumer slower than the network). A long listing
+//! streamed by a fast consumer from a near server so holds about 8 pages
+//! ahead, not 64 (a million snapshots: about 12 MB less at the peak).
+//!
+//! Pages are still yielded in order, and no more than the cap are ever in
+//! flight or buffered ahead (64 pages of at most 200 snapshots: about
+//! 10 MB).
 
 use std::time::Duration;
 
-/// Where the window starts when the first page's total cannot be right.
+/// Where the window starts when the first page's total cannot be right,
+/// and the least a consumer slower than the network closes it to.
 const CAUTIOUS: usize = 8;
 
 /// The window of one walk.
@@ -67,8 +78,8 @@ impl Window {
     }
 
     /// A page came back after `took`, with the client's trouble count at
-    /// `troubled`.
-    pub(super) fn observe(&mut self, took: Duration, troubled: u64) {
+    /// `troubled`; the walk `waited` for it, or it was already there.
+    pub(super) fn observe(&mut self, took: Duration, waited: bool, troubled: u64) {
         let trouble = self.troubled.is_some_and(|before| troubled > before);
         self.troubled = Some(troubled);
         let slow = match self.baseline {
@@ -80,8 +91,12 @@ impl Window {
         };
         self.current = if trouble || slow {
             (self.current / 2).max(1)
-        } else {
+        } else if waited {
             self.current.saturating_add(1).min(self.cap)
+        } else if self.current > CAUTIOUS {
+            self.current - 1
+        } else {
+            self.current
         };
     }
 
@@ -116,15 +131,15 @@ mod tests {
     #[test]
     fn trouble_halves_it_and_clean_pages_open_it_by_one() {
         let mut window = Window::new(64);
-        window.observe(50 * MS, 0);
-        window.observe(50 * MS, 1);
+        window.observe(50 * MS, true, 0);
+        window.observe(50 * MS, true, 1);
         assert_eq!(window.current(), 32);
-        window.observe(50 * MS, 3);
+        window.observe(50 * MS, true, 3);
         assert_eq!(window.current(), 16);
-        window.observe(50 * MS, 3);
+        window.observe(50 * MS, true, 3);
         assert_eq!(window.current(), 17);
         for _ in 0..100 {
-            window.observe(50 * MS, 3);
+            window.observe(50 * MS, true, 3);
         }
         assert_eq!(window.current(), 64, "back to the cap, not past it");
     }
@@ -132,14 +147,37 @@ mod tests {
     #[test]
     fn a_page_four_times_slower_than_the_first_halves_it() {
         let mut window = Window::new(8);
-        window.observe(50 * MS, 0);
-        window.observe(150 * MS, 0);
+        window.observe(50 * MS, true, 0);
+        window.observe(150 * MS, true, 0);
         assert_eq!(window.current(), 8);
-        window.observe(250 * MS, 0);
+        window.observe(250 * MS, true, 0);
         assert_eq!(window.current(), 4);
         for _ in 0..10 {
-            window.observe(250 * MS, 0);
+            window.observe(250 * MS, true, 0);
         }
         assert_eq!(window.current(), 1, "never below one");
+    }
+
+    #[test]
+    fn pages_that_wait_for_the_consumer_close_it_to_eight_and_no_further() {
+        let mut window = Window::new(64);
+        window.observe(5 * MS, true, 0);
+        assert_eq!(window.current(), 64);
+        for _ in 0..100 {
+            window.observe(5 * MS, false, 0);
+        }
+        assert_eq!(window.current(), CAUTIOUS, "a fast stream holds 8 ahead");
+        window.observe(5 * MS, true, 0);
+        assert_eq!(window.current(), CAUTIOUS + 1, "waiting opens it again");
+        let mut small = Window::new(4);
+        small.observe(5 * MS, false, 0);
+        small.observe(5 * MS, false, 0);
+        assert_eq!(
+            small.current(),
+            4,
+            "a cap below 8 is not closed by a fast network"
+        );
+        small.observe(5 * MS, false, 1);
+        assert_eq!(small.current(), 2, "trouble still halves it");
     }
 }

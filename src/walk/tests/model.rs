@@ -58,6 +58,11 @@ pub(super) struct Model {
     pub(super) delays: Vec<u8>,
     pub(super) requests: usize,
     pub(super) serves: usize,
+    /// Requests made and not served yet.
+    pub(super) unserved: usize,
+    /// Each request as it starts: its page, and how many requests before
+    /// it were not served yet.
+    pub(super) starts: Vec<(u64, usize)>,
     pub(super) deleted: HashSet<u64>,
     pub(super) inserted: HashSet<u64>,
     /// The server serves at most this many items a page.
@@ -172,8 +177,11 @@ impl Endpoint for ModelEndpoint {
 
 impl sealed::Fetch for ModelEndpoint {
     async fn fetch(&self, _client: &Client, request: &PageRequest) -> Result<Page<Item>> {
+        let page = request.page.unwrap_or(1);
         let delay = self.with(|m| {
             m.requests += 1;
+            m.starts.push((page, m.unserved));
+            m.unserved += 1;
             m.delays
                 .get(m.requests % m.delays.len().max(1))
                 .copied()
@@ -182,9 +190,19 @@ impl sealed::Fetch for ModelEndpoint {
         for _ in 0..delay {
             tokio::task::yield_now().await;
         }
-        let page = request.page.unwrap_or(1);
         let per_page = request.per_page.unwrap_or(20);
-        Ok(self.with(|m| m.serve(page, per_page)))
+        let served = self.with(|m| {
+            m.unserved -= 1;
+            m.serve(page, per_page)
+        });
+        // Answered whole, as the transport marks a 200 once its body is
+        // in; decoding it takes a few more turns, during which the walk
+        // may already ask for the page it held back for this moment.
+        crate::served::answered();
+        for _ in 0..delay / 2 {
+            tokio::task::yield_now().await;
+        }
+        Ok(served)
     }
 
     fn id(item: &Item) -> ItemId<'_> {
