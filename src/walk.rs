@@ -42,12 +42,15 @@
 //! - `walk/paging.rs`: which page is fetched next, in which order, and
 //!   all page arithmetic ([`Paging`](paging::Paging)).
 //! - `walk/in_flight.rs`: the fetches in flight and the one way to cancel
-//!   them; a panic in a fetch task resumes in the caller.
+//!   them; which of them the server has answered (`served.rs`); a panic
+//!   in a fetch task resumes in the caller.
+//! - `walk/window.rs`: how many pages the walk asks for at once.
 //! - `walk/read.rs`: reading one page (count against total, new items,
 //!   the limit, delivery).
 //! - `walk/pass.rs`: what one pass saw and whether it can be trusted.
 //! - `walk/reread.rs`: the end of a pass: trust it, read again, or fail.
-//! - `walk/keys.rs`: exact, small de-duplication keys.
+//! - `walk/keys.rs`: exact, small de-duplication keys, kept in the
+//!   compact table of `walk/keys/table.rs`.
 //! - `walk/options.rs`: the settings of a walk.
 
 mod in_flight;
