@@ -138,21 +138,27 @@ async fn a_page_just_under_the_limit_decodes() {
     assert_eq!(error.kind(), ErrorKind::ResponseTooLarge, "{error}");
 }
 
-/// Issue 15: a large walk against the real limits (here a minute window
-/// shortened to 2 s) receives no 429 at all: the client paces itself.
-#[tokio::test]
-async fn a_paced_walk_draws_no_429() {
+/// A 20,000-snapshot account (100 pages of 200) behind a limit of
+/// `per_minute` requests a `minute`.
+async fn limited(per_minute: u64, minute: Duration) -> Sandbox {
     let limits = RateLimits {
-        per_minute: 40,
-        minute: Duration::from_secs(2),
+        per_minute,
+        minute,
         ..RateLimits::default()
     };
-    let sandbox = Sandbox::builder()
+    Sandbox::builder()
         .snapshots(20_000)
         .rate_limits(limits)
         .start()
         .await
-        .expect("sandbox");
+        .expect("sandbox")
+}
+
+/// Issue 15: a large walk against the real limits (here a minute window
+/// shortened to 2 s) receives no 429 at all: the client paces itself.
+#[tokio::test]
+async fn a_paced_walk_draws_no_429() {
+    let sandbox = limited(40, Duration::from_secs(2)).await;
     let paced = client(&sandbox)
         .pace(40, Duration::from_secs(2))
         .build()
@@ -189,17 +195,7 @@ async fn a_paced_walk_draws_no_429() {
 /// those pages' requests are 429s, measured; with it, 6.)
 #[tokio::test]
 async fn an_unpaced_walk_backs_off_in_a_429_storm() {
-    let limits = RateLimits {
-        per_minute: 30,
-        minute: Duration::from_secs(1),
-        ..RateLimits::default()
-    };
-    let sandbox = Sandbox::builder()
-        .snapshots(20_000)
-        .rate_limits(limits)
-        .start()
-        .await
-        .expect("sandbox");
+    let sandbox = limited(30, Duration::from_secs(1)).await;
     let unpaced = client(&sandbox)
         .pace(0, Duration::ZERO)
         .build()
