@@ -248,6 +248,7 @@ proptest! {
             if *page == end {
                 prop_assert_eq!(*unserved, 0, "{:?}", run.model.starts);
             }
+            prop_assert!(*unserved < concurrency, "never more than the cap at once");
         }
     }
 
