@@ -171,6 +171,13 @@ impl Client {
         self.inner.budget.troubled()
     }
 
+    /// Counts an attempt that met trouble, as the retry loop does (for
+    /// model servers that bypass it).
+    #[cfg(test)]
+    pub(crate) fn note_trouble(&self) {
+        self.inner.budget.note_trouble();
+    }
+
     /// Runs one call through the retry loop: each attempt is `attempt` on
     /// the transport (which records the rate limit every answer reports,
     /// errors included, for all clones).

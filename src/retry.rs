@@ -233,6 +233,11 @@ impl RetryBudget {
         self.troubled.load(Ordering::Relaxed)
     }
 
+    #[cfg(test)]
+    pub(crate) fn note_trouble(&self) {
+        self.troubled.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn with<R>(&self, f: impl FnOnce(&mut u32) -> R) -> R {
         f(&mut crate::lock::lock(&self.tokens))
     }

@@ -71,6 +71,9 @@ pub(super) struct Model {
     pub(super) holes: Vec<u64>,
     /// A page whose fetch panics: a bug in the fetch, not the server.
     pub(super) panics_on: Option<u64>,
+    /// Every k-th request meets trouble first (a 429 or a 5xx the retry
+    /// loop would have retried): the walk's window halves.
+    pub(super) trouble_every: Option<usize>,
 }
 
 impl Model {
@@ -176,10 +179,13 @@ impl Endpoint for ModelEndpoint {
 }
 
 impl sealed::Fetch for ModelEndpoint {
-    async fn fetch(&self, _client: &Client, request: &PageRequest) -> Result<Page<Item>> {
+    async fn fetch(&self, client: &Client, request: &PageRequest) -> Result<Page<Item>> {
         let page = request.page.unwrap_or(1);
         let delay = self.with(|m| {
             m.requests += 1;
+            if m.trouble_every.is_some_and(|k| m.requests % k == 0) {
+                client.note_trouble();
+            }
             m.starts.push((page, m.unserved));
             m.unserved += 1;
             m.delays
