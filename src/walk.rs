@@ -53,6 +53,7 @@
 //!   compact table of `walk/keys/table.rs`.
 //! - `walk/options.rs`: the settings of a walk.
 
+mod batches;
 mod in_flight;
 mod keys;
 mod options;
@@ -62,6 +63,7 @@ mod read;
 mod reread;
 #[cfg(test)]
 mod tests;
+mod ties;
 mod window;
 
 pub(crate) use options::{ListOptions, read_summary};
@@ -131,6 +133,9 @@ struct History {
     /// A summary of everything the previous pass read: two identical
     /// passes in a row mean the server gives the same answer every time.
     previous_fingerprint: Option<u64>,
+    /// The server's clock when it answered the walk's first page (its
+    /// `Date`): snapshots dated well after it were made during the walk.
+    began: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What bounds a walk besides its settings.
@@ -197,6 +202,7 @@ impl<E: Endpoint> WalkState<E> {
             pass: Pass::new(1, Direction::Ascending),
             history: History {
                 previous_fingerprint: None,
+                began: None,
             },
             seen: Seen::default(),
             bounds: Bounds {
@@ -243,13 +249,14 @@ impl<E: Endpoint> WalkState<E> {
                     _ => continue,
                 },
             };
-            if self.pass.number == 1 && done.page > self.paging.start() {
+            if self.pass.number == 1 && done.page > self.paging.start() && done.tag.is_none() {
                 let troubled = self.source.client.troubled();
                 self.window.observe(done.took, done.waited, troubled);
             }
-            let step = match done.result {
-                Ok(page) => self.read_page(done.page, done.alone, page),
-                Err(e) => Step::End(self.fail_at(e, done.page)),
+            let step = match (done.result, done.tag) {
+                (Ok(page), None) => self.read_page(done.page, done.alone, page),
+                (Ok(page), Some(group)) => self.read_batch(group, page),
+                (Err(e), _) => Step::End(self.fail_at(e, done.page)),
             };
             match step {
                 Step::Deliver(page) => return Some(Ok(page)),
@@ -292,20 +299,28 @@ impl<E: Endpoint> WalkState<E> {
             let Some(page) = self.paging.next_wanted(cap, answered) else {
                 break;
             };
-            if self.report.local.requests >= self.source.options.max_pages {
-                return Err(Error::inconsistent(format!(
-                    "the walk reached its ceiling of {} requests (max_pages) with the listing not yet read to its end",
-                    self.source.options.max_pages
-                )));
-            }
-            self.spawn(page);
+            self.check_ceiling()?;
+            self.spawn(page, self.paging.asked(), None);
             self.paging.requested();
             self.bounds.allowance = self.bounds.allowance.saturating_sub(1);
         }
         Ok(())
     }
 
-    fn spawn(&mut self, page: u64) {
+    /// The error once the walk has made `max_pages` requests.
+    fn check_ceiling(&self) -> Result<()> {
+        if self.report.local.requests >= self.source.options.max_pages {
+            return Err(Error::inconsistent(format!(
+                "the walk reached its ceiling of {} requests (max_pages) with the listing not yet read to its end",
+                self.source.options.max_pages
+            )));
+        }
+        Ok(())
+    }
+
+    /// Asks for `page` of `per_page` items, tagged with `tag` (a batch
+    /// read whole) or not (a page of the pass).
+    fn spawn(&mut self, page: u64, per_page: u64, tag: Option<usize>) {
         let Source {
             client,
             endpoint,
@@ -314,18 +329,13 @@ impl<E: Endpoint> WalkState<E> {
         let (client, endpoint) = (client.clone(), endpoint.clone());
         let request = PageRequest {
             page: Some(page),
-            per_page: Some(self.paging.asked()),
+            per_page: Some(per_page),
             call: CallOptions {
                 policy: options.policy.clone(),
                 deadline: self.bounds.deadline,
             },
         };
-        let span = tracing::debug_span!(
-            "page",
-            page,
-            per_page = self.paging.asked(),
-            pass = self.pass.number
-        );
+        let span = tracing::debug_span!("page", page, per_page, pass = self.pass.number);
         let fetch = async move {
             let started = client.timer().now();
             let page = endpoint.fetch(&client, &request).await;
@@ -334,10 +344,12 @@ impl<E: Endpoint> WalkState<E> {
         }
         .instrument(span);
         // The first page and one-at-a-time reads have nothing to overlap.
-        let prefetch =
-            options.concurrency > 1 && self.pass.number == 1 && page > self.paging.start();
+        let prefetch = options.concurrency > 1
+            && self.pass.number == 1
+            && page > self.paging.start()
+            && tag.is_none();
         self.report.local.requests += 1;
-        self.in_flight.push(page, fetch, prefetch);
+        self.in_flight.push(page, fetch, prefetch, tag);
     }
 
     /// The last page the limit can need, if every page read from here on

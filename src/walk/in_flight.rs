@@ -52,6 +52,9 @@ pub(super) struct Done<T> {
     /// The walk had to wait for it: it was not done when asked for (the
     /// network is the slower side, not the walk's consumer).
     pub(super) waited: bool,
+    /// What the walk tagged it with when it asked (a batch read whole:
+    /// `walk/ties.rs`).
+    pub(super) tag: Option<usize>,
     pub(super) result: Result<Page<T>>,
 }
 
@@ -80,6 +83,7 @@ impl<T: Send + 'static> InFlight<T> {
         page: u64,
         fetch: impl Future<Output = Fetched<T>> + Send + 'static,
         prefetch: bool,
+        tag: Option<usize>,
     ) {
         let alone = self.tally.all_answered();
         let mark = self.tally.open();
@@ -92,6 +96,7 @@ impl<T: Send + 'static> InFlight<T> {
         self.fetches.push_back(PageFetch {
             page,
             alone,
+            tag,
             mark,
             work,
         });
@@ -112,12 +117,13 @@ impl<T: Send + 'static> InFlight<T> {
         let mut waited = false;
         std::future::poll_fn(|cx| {
             if let Poll::Ready(done) = self.fetches.poll_next_unpin(cx) {
-                return Poll::Ready(done.map(|(page, alone, took, result)| {
+                return Poll::Ready(done.map(|(page, alone, tag, took, result)| {
                     Event::Done(Done {
                         page,
                         alone,
                         took,
                         waited,
+                        tag,
                         result,
                     })
                 }));
@@ -143,6 +149,7 @@ impl<T: Send + 'static> InFlight<T> {
 struct PageFetch<T> {
     page: u64,
     alone: bool,
+    tag: Option<usize>,
     /// Set when the server answers, or at the latest when the fetch ends.
     mark: Arc<Mark>,
     work: Work<T>,
@@ -154,7 +161,7 @@ enum Work<T> {
 }
 
 impl<T> Future for PageFetch<T> {
-    type Output = (u64, bool, Duration, Result<Page<T>>);
+    type Output = (u64, bool, Option<usize>, Duration, Result<Page<T>>);
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let page = self.page;
@@ -174,7 +181,7 @@ impl<T> Future for PageFetch<T> {
             },
         };
         self.mark.set();
-        Poll::Ready((page, self.alone, took, result))
+        Poll::Ready((page, self.alone, self.tag, took, result))
     }
 }
 

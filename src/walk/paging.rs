@@ -66,6 +66,11 @@ impl Paging {
         self.asked
     }
 
+    /// The page size the server serves (what the first page showed).
+    pub(super) fn size(&self) -> u64 {
+        self.size
+    }
+
     /// The first page of the walk.
     pub(super) fn start(&self) -> u64 {
         self.start

@@ -53,6 +53,7 @@
 //! the pass is not trusted, and a server that keeps contradicting itself
 //! ends the walk with an error.
 
+use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::time::Duration;
 
@@ -60,6 +61,11 @@ use chrono::{DateTime, Utc};
 
 use super::keys::{ItemKey, Seen};
 use super::paging::Direction;
+use super::ties::{Edge, Group};
+
+/// The most repeats whose time a pass keeps, to tell repeats a batch read
+/// whole explains from others; any beyond it count as unexplained.
+const REPEATS_KEPT: usize = 4096;
 
 /// How much earlier than the first page's `Date` a snapshot may be dated
 /// and still count as made during the pass: the server's clocks (the one
@@ -130,6 +136,17 @@ pub(super) struct Pass {
     /// the walk's set).
     seen: Option<Seen>,
     fingerprint: DefaultHasher,
+    /// The `created_at` edges of every page read, by page number.
+    edges: BTreeMap<u64, Edge>,
+    /// When each repeated item was made (up to [`REPEATS_KEPT`]).
+    repeated_at: Vec<DateTime<Utc>>,
+    /// The batches straddling a boundary asked for whole so far
+    /// (`walk/ties.rs`; a fetch's tag is its index here).
+    pub(super) batches: Vec<Group>,
+    /// The pass looked for batches once its pages were read.
+    pub(super) swept: bool,
+    /// Batches read whole since.
+    whole: Vec<DateTime<Utc>>,
 }
 
 /// Whether a finished pass can be trusted.
@@ -159,7 +176,30 @@ impl Pass {
             read: 0,
             seen: (number > 1).then(Seen::default),
             fingerprint: DefaultHasher::new(),
+            edges: BTreeMap::new(),
+            repeated_at: Vec::new(),
+            batches: Vec::new(),
+            swept: false,
+            whole: Vec::new(),
         }
+    }
+
+    /// Records the `created_at` edges of page `page`.
+    pub(super) fn edge(&mut self, page: u64, edge: Option<Edge>) {
+        match edge {
+            Some(edge) => self.edges.insert(page, edge),
+            None => self.edges.remove(&page),
+        };
+    }
+
+    /// The edges of the pages read, by page number.
+    pub(super) fn edges(&self) -> &BTreeMap<u64, Edge> {
+        &self.edges
+    }
+
+    /// The batch made at `at` was read whole in one page.
+    pub(super) fn read_whole(&mut self, at: DateTime<Utc>) {
+        self.whole.push(at);
     }
 
     /// Pages read by this pass.
@@ -269,9 +309,15 @@ impl Pass {
         }
     }
 
-    /// Records one item read; true when it is new to this pass. `new_to_walk`
-    /// says whether the walk had not delivered it yet.
-    pub(super) fn item(&mut self, key: &ItemKey, new_to_walk: bool) -> bool {
+    /// Records one item read, made at `created`; true when it is new to
+    /// this pass. `new_to_walk` says whether the walk had not delivered it
+    /// yet.
+    pub(super) fn item(
+        &mut self,
+        key: &ItemKey,
+        created: DateTime<Utc>,
+        new_to_walk: bool,
+    ) -> bool {
         key.hash(&mut self.fingerprint);
         let new_to_pass = match &mut self.seen {
             Some(seen) => seen.insert(key.clone()),
@@ -281,8 +327,21 @@ impl Pass {
             self.read += 1;
         } else {
             self.repeats += 1;
+            if self.repeated_at.len() < REPEATS_KEPT {
+                self.repeated_at.push(created);
+            }
         }
         new_to_pass
+    }
+
+    /// Repeats no batch read whole explains.
+    fn unexplained_repeats(&self) -> u64 {
+        let explained = self
+            .repeated_at
+            .iter()
+            .filter(|at| self.whole.contains(at))
+            .count() as u64;
+        self.repeats - explained
     }
 
     /// Records items read without ids (`dedup(false)`): counted, never
@@ -343,10 +402,10 @@ impl Pass {
         if self.reads > 1 {
             self.nothing_deleted()?;
         }
-        if self.repeats > 0 {
+        let repeats = self.unexplained_repeats();
+        if repeats > 0 {
             return Err(format!(
-                "{} items came twice although nothing was deleted: the server's order is not stable (ties in created_at?)",
-                self.repeats
+                "{repeats} items came twice although nothing was deleted: the server's order is not stable"
             ));
         }
         if self.read != expected {
@@ -356,6 +415,14 @@ impl Pass {
             ));
         }
         Ok(())
+    }
+
+    /// Whether this pass upwards read a listing that provably lost
+    /// nothing while it read, and contradicted itself nowhere (repeats and
+    /// a count short of the total aside: batches read whole may explain
+    /// them).
+    pub(super) fn unchanged(&self) -> bool {
+        self.contradiction.is_none() && (self.reads <= 1 || self.nothing_deleted().is_ok())
     }
 
     /// Proves no snapshot was deleted between the pass's first read and

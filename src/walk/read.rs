@@ -4,6 +4,7 @@
 use super::keys::ItemKey;
 use super::paging::{After, Direction};
 use super::pass::PageOrder;
+use super::ties::Edge;
 use super::{STALL_BUDGET, Step, WalkState};
 use crate::endpoints::Endpoint;
 use crate::error::Error;
@@ -55,6 +56,9 @@ impl<E: Endpoint> WalkState<E> {
             self.paging.restart(Direction::Descending, page.total);
             self.pass.start_over();
         }
+        if self.paging.direction() == Direction::Descending {
+            self.ask_batch_above(number);
+        }
         let limit_reached = self.apply_limit(&mut page);
         let step = self.deliver(number, page);
         if limit_reached {
@@ -67,6 +71,7 @@ impl<E: Endpoint> WalkState<E> {
     /// a total like this one allows, and room for its ids.
     fn first_page(&mut self, page: &Page<E::Item>) {
         let count = page.items.len() as u64;
+        self.history.began = page.date;
         self.paging.learn_size(count, page.total);
         let pages = self.paging.last_by_total(page.total) - self.paging.start() + 1;
         let options = &self.source.options;
@@ -130,11 +135,17 @@ impl<E: Endpoint> WalkState<E> {
         }
         self.pass
             .order(number, page.total, alone, order, fresh, held_older);
+        let edge = Edge::of(page.items.iter().map(|item| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            std::hash::Hash::hash(&ItemKey::of(E::id(item)), &mut hasher);
+            (E::created_at(item), std::hash::Hasher::finish(&hasher))
+        }));
+        self.pass.edge(number, edge);
     }
 
     /// Cuts the page to the room the limit leaves; true when the limit is
     /// reached with it.
-    fn apply_limit(&self, page: &mut Page<E::Item>) -> bool {
+    pub(super) fn apply_limit(&self, page: &mut Page<E::Item>) -> bool {
         let Some(limit) = self.source.options.limit else {
             return false;
         };
@@ -157,7 +168,7 @@ impl<E: Endpoint> WalkState<E> {
         page.items.retain(|item| {
             let key = ItemKey::of(E::id(item));
             let new_to_walk = !seen.contains(&key);
-            new_to_pass += u64::from(pass.item(&key, new_to_walk));
+            new_to_pass += u64::from(pass.item(&key, E::created_at(item), new_to_walk));
             if new_to_walk {
                 seen.insert(key);
             }
@@ -174,7 +185,7 @@ impl<E: Endpoint> WalkState<E> {
 
     /// Delivers what is left of page `number`, or reads on when nothing
     /// is (the walk's first page is delivered even when empty).
-    fn deliver(&mut self, number: u64, page: Page<E::Item>) -> Step<E::Item> {
+    pub(super) fn deliver(&mut self, number: u64, page: Page<E::Item>) -> Step<E::Item> {
         let local = &mut self.report.local;
         if page.items.is_empty() && (self.pass.number > 1 || local.pages > 0) {
             self.report.publish();

@@ -18,6 +18,11 @@ impl<E: Endpoint> WalkState<E> {
             return Step::End(None);
         }
         let latest = local.total_at_end.unwrap_or(0);
+        match self.sweep_batches(latest) {
+            Ok(true) => return Step::Continue,
+            Ok(false) => {}
+            Err(e) => return Step::End(self.fail(e)),
+        }
         let reason = match self.pass.verdict(self.paging.expected_items(latest)) {
             Verdict::Trusted => {
                 self.finish(true);

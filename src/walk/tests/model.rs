@@ -60,9 +60,9 @@ pub(super) struct Model {
     pub(super) serves: usize,
     /// Requests made and not served yet.
     pub(super) unserved: usize,
-    /// Each request as it starts: its page, and how many requests before
-    /// it were not served yet.
-    pub(super) starts: Vec<(u64, usize)>,
+    /// Each request as it starts: its page, its page size, and how many
+    /// requests before it were not served yet.
+    pub(super) starts: Vec<(u64, u64, usize)>,
     pub(super) deleted: HashSet<u64>,
     pub(super) inserted: HashSet<u64>,
     /// The server serves at most this many items a page.
@@ -71,6 +71,9 @@ pub(super) struct Model {
     pub(super) holes: Vec<u64>,
     /// A page whose fetch panics: a bug in the fetch, not the server.
     pub(super) panics_on: Option<u64>,
+    /// Items with equal `created_at` are served in a different order on
+    /// each query (the API does not specify their order: `api-facts.md`).
+    pub(super) unstable_ties: bool,
     /// Every k-th request meets trouble first (a 429 or a 5xx the retry
     /// loop would have retried): the walk's window halves.
     pub(super) trouble_every: Option<usize>,
@@ -127,6 +130,34 @@ impl Model {
         }
     }
 
+    /// The list as this query orders it: as kept, or with every run of
+    /// equal `created_at` shuffled (from the serve count, so runs repeat).
+    fn query_order(&self) -> Vec<Item> {
+        let mut view = self.items.clone();
+        if !self.unstable_ties {
+            return view;
+        }
+        let mut state = (self.serves as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut start = 0;
+        while start < view.len() {
+            let created = view[start].created;
+            let end = start
+                + view[start..]
+                    .iter()
+                    .take_while(|i| i.created == created)
+                    .count();
+            for i in (start + 1..end).rev() {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let j = start + usize::try_from(state % (i - start + 1) as u64).unwrap_or(0);
+                view.swap(i, j);
+            }
+            start = end;
+        }
+        view
+    }
+
     fn serve(&mut self, page: u64, per_page: u64) -> Page<Item> {
         assert_ne!(
             self.panics_on,
@@ -148,7 +179,8 @@ impl Model {
             None => {
                 let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
                 let take = usize::try_from(size).unwrap_or(usize::MAX);
-                self.items.iter().skip(skip).take(take).cloned().collect()
+                let view = self.query_order();
+                view.into_iter().skip(skip).take(take).collect()
             }
         };
         Page {
@@ -186,7 +218,8 @@ impl sealed::Fetch for ModelEndpoint {
             if m.trouble_every.is_some_and(|k| m.requests % k == 0) {
                 client.note_trouble();
             }
-            m.starts.push((page, m.unserved));
+            m.starts
+                .push((page, request.per_page.unwrap_or(20), m.unserved));
             m.unserved += 1;
             m.delays
                 .get(m.requests % m.delays.len().max(1))
