@@ -149,7 +149,19 @@ async fn rotation_loses_nothing(at: Position, concurrency: usize, droplet: bool)
     );
     assert!(summary.changed && summary.passes == 2, "{summary:?}");
     let clean = (before.len() as u64).div_ceil(100);
-    assert!(summary.requests <= 2 * clean + 1, "{summary:?}");
+    // The 3 snapshots each rotation makes share a second: a batch. Those
+    // made within the clocks' tolerance (2 s) of the walk's start may be
+    // older than the walk for all it can tell, and a batch a boundary
+    // splits is read whole once (`src/walk/ties.rs`): here, every one.
+    let batches = sandbox
+        .requests()
+        .iter()
+        .filter(|r| r.query_param("per_page").as_deref() != Some("100"))
+        .count() as u64;
+    assert!(
+        summary.requests - batches <= 2 * clean + 1 && batches <= clean,
+        "{batches} batch reads; {summary:?}"
+    );
     summary
 }
 
