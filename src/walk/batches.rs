@@ -33,7 +33,7 @@ impl<E: Endpoint> WalkState<E> {
             return Ok(false);
         }
         let paging = &self.paging;
-        let groups = ties::groups(self.pass.edges(), |page| paging.offset(page), upward);
+        let groups = ties::groups(self.pass.edges(), |page| paging.offset(page));
         self.ask_batches(groups, latest)
     }
 
@@ -56,7 +56,7 @@ impl<E: Endpoint> WalkState<E> {
         }
         let at = below.last;
         let paging = &self.paging;
-        let groups: Vec<Group> = ties::groups(edges, |p| paging.offset(p), true)
+        let groups: Vec<Group> = ties::groups(edges, |p| paging.offset(p))
             .into_iter()
             .filter(|g| g.at == at)
             .collect();

@@ -135,11 +135,7 @@ impl<E: Endpoint> WalkState<E> {
         }
         self.pass
             .order(number, page.total, alone, order, fresh, held_older);
-        let edge = Edge::of(page.items.iter().map(|item| {
-            let mut hasher = std::hash::DefaultHasher::new();
-            std::hash::Hash::hash(&ItemKey::of(E::id(item)), &mut hasher);
-            (E::created_at(item), std::hash::Hasher::finish(&hasher))
-        }));
+        let edge = Edge::of(page.items.iter().map(|item| E::created_at(item)));
         self.pass.edge(number, edge);
     }
 

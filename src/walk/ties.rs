@@ -31,11 +31,6 @@ use chrono::{DateTime, Utc};
 pub(super) struct Edge {
     pub(super) first: DateTime<Utc>,
     pub(super) last: DateTime<Utc>,
-    /// Which items are first and last (a hash of their ids): the same
-    /// snapshot at the end of one page and the start of the next is a
-    /// repeat (a deletion moved it), not a batch.
-    first_item: u64,
-    last_item: u64,
     /// Items at the start of the page made at `first`.
     pub(super) leading: u64,
     /// Items at the end of the page made at `last`.
@@ -44,17 +39,15 @@ pub(super) struct Edge {
 }
 
 impl Edge {
-    /// The edges of a page's items, as (`created_at`, id hash) in the
-    /// page's order (`None` for an empty page).
-    pub(super) fn of(items: impl IntoIterator<Item = (DateTime<Utc>, u64)>) -> Option<Self> {
+    /// The edges of a page's `created_at` values, in the page's order
+    /// (`None` for an empty page).
+    pub(super) fn of(created: impl IntoIterator<Item = DateTime<Utc>>) -> Option<Self> {
         let mut edge: Option<Self> = None;
-        for (at, item) in items {
+        for at in created {
             edge = Some(match edge {
                 None => Self {
                     first: at,
                     last: at,
-                    first_item: item,
-                    last_item: item,
                     leading: 1,
                     trailing: 1,
                     len: 1,
@@ -62,8 +55,6 @@ impl Edge {
                 Some(e) => Self {
                     first: e.first,
                     last: at,
-                    first_item: e.first_item,
-                    last_item: item,
                     leading: e.leading + u64::from(e.leading == e.len && at == e.first),
                     trailing: if at == e.last { e.trailing + 1 } else { 1 },
                     len: e.len + 1,
@@ -79,15 +70,12 @@ impl Edge {
     }
 
     /// Whether this page and the `next` one may share a batch: the same
-    /// time across the boundary. Unless `repeats_too`, on two different
-    /// snapshots at least: one snapshot on both sides is then taken for a
-    /// repeat a deletion left (see [`groups`]).
-    fn shares_batch(&self, next: &Self, repeats_too: bool) -> bool {
+    /// time across the boundary. One snapshot on both sides counts too: it
+    /// may be a batch of two served in two orders (the other one on
+    /// neither page), or a repeat a deletion between the two reads left,
+    /// and no answer tells which.
+    fn shares_batch(&self, next: &Self) -> bool {
         self.last == next.first
-            && (repeats_too
-                || self.trailing > 1
-                || next.leading > 1
-                || self.last_item != next.first_item)
     }
 }
 
@@ -103,24 +91,13 @@ pub(super) struct Group {
 
 /// The batches the pages of a pass (`edges`, by page number, each page
 /// `size` items from `offset(page)`) may have split.
-///
-/// One snapshot at the end of a page and the start of the next can be a
-/// batch of two served in two orders, or a repeat: a deletion between the
-/// two reads moved it. A pass that proved nothing was deleted while it
-/// read (`repeats_too`) knows it is the first; a pass read while the
-/// listing changed cannot tell, and takes it for a repeat (the README
-/// says what that leaves unguaranteed).
-pub(super) fn groups(
-    edges: &BTreeMap<u64, Edge>,
-    offset: impl Fn(u64) -> u64,
-    repeats_too: bool,
-) -> Vec<Group> {
+pub(super) fn groups(edges: &BTreeMap<u64, Edge>, offset: impl Fn(u64) -> u64) -> Vec<Group> {
     let mut found: Vec<Group> = Vec::new();
     for (&page, edge) in edges {
         let Some(next) = page.checked_add(1).and_then(|n| edges.get(&n)) else {
             continue;
         };
-        if !edge.shares_batch(next, repeats_too) {
+        if !edge.shares_batch(next) {
             continue;
         }
         let at = edge.last;
@@ -213,61 +190,28 @@ mod tests {
         DateTime::from_timestamp(s, 0).unwrap_or_default()
     }
 
-    /// Items made at the given seconds, each a different snapshot.
-    fn made(seconds: &[i64]) -> Vec<(DateTime<Utc>, u64)> {
-        seconds
-            .iter()
-            .map(|s| (t(*s), s.unsigned_abs() * 1000 + 7))
-            .enumerate()
-            .map(|(i, (at, id))| (at, id + i as u64))
-            .collect()
-    }
-
     fn edges(pages: &[&[i64]]) -> BTreeMap<u64, Edge> {
-        let mut n = 0;
         pages
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| {
-                let items: Vec<_> = p
-                    .iter()
-                    .map(|s| {
-                        n += 1;
-                        (t(*s), n)
-                    })
-                    .collect();
-                Some((i as u64 + 1, Edge::of(items)?))
-            })
+            .filter_map(|(i, p)| Some((i as u64 + 1, Edge::of(p.iter().map(|s| t(*s)))?)))
             .collect()
     }
 
     #[test]
     fn edges_count_the_runs_at_either_end() {
-        let e = Edge::of(made(&[1, 1, 2, 3, 3, 3])).expect("an edge");
+        let e = Edge::of([1, 1, 2, 3, 3, 3].map(t)).expect("an edge");
         assert_eq!((e.leading, e.trailing, e.len), (2, 3, 6));
-        let u = Edge::of(made(&[5, 5, 5])).expect("an edge");
+        let u = Edge::of([5, 5, 5].map(t)).expect("an edge");
         assert!(u.uniform() && u.trailing == 3);
         assert_eq!(Edge::of([]), None);
-    }
-
-    #[test]
-    fn one_snapshot_on_both_sides_of_a_boundary_is_a_repeat_not_a_batch() {
-        let before = Edge::of([(t(1), 10), (t(2), 11)]).expect("an edge");
-        let repeat = Edge::of([(t(2), 11), (t(3), 12)]).expect("an edge");
-        let other = Edge::of([(t(2), 12), (t(3), 13)]).expect("an edge");
-        assert!(!before.shares_batch(&repeat, false));
-        assert!(
-            before.shares_batch(&repeat, true),
-            "when nothing was deleted"
-        );
-        assert!(before.shares_batch(&other, false));
     }
 
     #[test]
     fn a_batch_across_one_boundary_and_across_three_pages() {
         let offset = |p: u64| (p - 1) * 3;
         // Pages of 3: [1 2 2] [2 3 4]: the batch of 2s is at 1..=3.
-        let g = groups(&edges(&[&[1, 2, 2], &[2, 3, 4]]), offset, false);
+        let g = groups(&edges(&[&[1, 2, 2], &[2, 3, 4]]), offset);
         assert_eq!(
             g,
             vec![Group {
@@ -277,7 +221,7 @@ mod tests {
             }]
         );
         // [1 5 5] [5 5 5] [5 6 7]: one batch at 1..=6, found once.
-        let g = groups(&edges(&[&[1, 5, 5], &[5, 5, 5], &[5, 6, 7]]), offset, false);
+        let g = groups(&edges(&[&[1, 5, 5], &[5, 5, 5], &[5, 6, 7]]), offset);
         assert_eq!(
             g,
             vec![Group {
@@ -287,7 +231,7 @@ mod tests {
             }]
         );
         // No shared time across a boundary: nothing to read again.
-        assert!(groups(&edges(&[&[1, 2, 2], &[3, 3, 4]]), offset, true).is_empty());
+        assert!(groups(&edges(&[&[1, 2, 2], &[3, 3, 4]]), offset).is_empty());
     }
 
     #[test]
