@@ -49,6 +49,9 @@
 //!   the limit, delivery).
 //! - `walk/pass.rs`: what one pass saw and whether it can be trusted.
 //! - `walk/reread.rs`: the end of a pass: trust it, read again, or fail.
+//! - `walk/ties.rs`: batches of snapshots made in one second that a page
+//!   boundary splits, and the one page that holds each whole;
+//!   `walk/batches.rs`: asking for those pages and reading them.
 //! - `walk/keys.rs`: exact, small de-duplication keys, kept in the
 //!   compact table of `walk/keys/table.rs`.
 //! - `walk/options.rs`: the settings of a walk.
