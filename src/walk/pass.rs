@@ -48,10 +48,13 @@
 //! its own total, items must come in `created_at` order within and across
 //! adjacent pages (a snapshot inserted in the middle breaks it), and a
 //! pass upwards over a listing that lost nothing must read no item twice
-//! (ties in `created_at` served in a different order on each query show
-//! up so) and exactly the total. Any of these failing is a contradiction:
-//! the pass is not trusted, and a server that keeps contradicting itself
-//! ends the walk with an error.
+//! and exactly the total, once every batch of snapshots made in one
+//! second that a boundary splits was read whole (`walk/ties.rs`: their
+//! order is not fixed, so such a batch can show one snapshot twice and
+//! another not at all; read whole, it explains its repeats and gives what
+//! was missed). Any of these failing is a contradiction: the pass is not
+//! trusted, and a server that keeps contradicting itself ends the walk
+//! with an error.
 
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
