@@ -74,6 +74,8 @@ pub(crate) struct Item {
     pub(crate) resource_type: ResourceType,
     /// The id as the listing shows it (without quotes).
     pub(crate) id: String,
+    /// `created_at` as the listing shows it (empty when absent).
+    pub(crate) created_at: Box<str>,
 }
 
 /// How much and what kind of data to generate.
@@ -86,6 +88,9 @@ pub(crate) struct DataConfig {
     pub(crate) extra_fields: bool,
     pub(crate) look_alike_ids: bool,
     pub(crate) hostile_names: bool,
+    /// Snapshots made together: every this many in listing order share
+    /// one `created_at` (1: none do).
+    pub(crate) batch: usize,
 }
 
 /// The whole dataset.
@@ -151,6 +156,7 @@ impl Dataset {
 
         // Listing order: oldest first, ties by insertion.
         raws.sort_by_key(|r| r.created);
+        make_batches(&mut raws, config.batch);
         let mut snapshots = Vec::with_capacity(config.snapshots);
         let mut droplets: BTreeMap<u64, Vec<Item>> =
             per_droplet.keys().map(|id| (*id, Vec::new())).collect();
@@ -361,10 +367,34 @@ fn render(value: &Value) -> Item {
         other => other.to_string(),
     };
     let json = serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned());
+    let created_at = value["created_at"].as_str().unwrap_or_default().into();
     Item {
         json,
         resource_type,
         id,
+        created_at,
+    }
+}
+
+/// Makes every `batch` snapshots in a row (in listing order) share the
+/// first one's `created_at`, as a job that snapshots several volumes at
+/// once does.
+fn make_batches(raws: &mut [Raw], batch: usize) {
+    if batch < 2 {
+        return;
+    }
+    for chunk in raws.chunks_mut(batch) {
+        let created = chunk[0].created;
+        let stamp = Value::String(rfc3339(created));
+        for raw in chunk {
+            raw.created = created;
+            for value in [&mut raw.snapshot, &mut raw.droplet_item]
+                .into_iter()
+                .flatten()
+            {
+                value["created_at"] = stamp.clone();
+            }
+        }
     }
 }
 

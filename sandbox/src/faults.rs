@@ -47,6 +47,11 @@ pub struct Faults {
     /// listed whatever the filter asks (a proxy or a server that dropped
     /// the parameter).
     pub ignore_resource_type: bool,
+    /// Snapshots of the account's listing that share a `created_at` (see
+    /// [`SandboxBuilder::batches`](crate::SandboxBuilder::batches)) are
+    /// served in a different order on each query, as the API may (their
+    /// order is not specified).
+    pub unstable_batches: bool,
     /// Drift: after each page served from the account's listing, this
     /// many new snapshots (stamped with the server's clock) are inserted
     /// (where `drift_insert_at` says; anywhere but the tail breaks the

@@ -108,6 +108,7 @@ pub struct SandboxBuilder {
     extra_fields: bool,
     look_alike_ids: bool,
     hostile_names: bool,
+    batches: usize,
     addr: SocketAddr,
 }
 
@@ -124,6 +125,7 @@ impl Default for SandboxBuilder {
             extra_fields: false,
             look_alike_ids: false,
             hostile_names: false,
+            batches: 1,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
@@ -206,6 +208,15 @@ impl SandboxBuilder {
         self
     }
 
+    /// Makes every `n` snapshots in a row share one `created_at` (a job
+    /// that snapshots several volumes at once): batches whose order the
+    /// API does not fix (see [`Faults::unstable_batches`]). Default 1:
+    /// no batches.
+    pub fn batches(mut self, n: usize) -> Self {
+        self.batches = n;
+        self
+    }
+
     /// The address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -228,6 +239,7 @@ impl SandboxBuilder {
             extra_fields: self.extra_fields,
             look_alike_ids: self.look_alike_ids,
             hostile_names: self.hostile_names,
+            batch: self.batches,
         });
         let holes = self.faults.holes.clone();
         let listener = tokio::net::TcpListener::bind(self.addr).await?;

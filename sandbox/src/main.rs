@@ -108,6 +108,12 @@ struct Args {
     /// Add unknown fields to every item.
     #[arg(long)]
     extra_fields: bool,
+    /// Make every N snapshots in a row share one created_at (batches).
+    #[arg(long, default_value_t = 1)]
+    batches: usize,
+    /// Serve each batch in a different order on every query.
+    #[arg(long)]
+    unstable_batches: bool,
 }
 
 /// Where drift changes the listing.
@@ -179,6 +185,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .fixed_total
             .map_or(TotalReport::Truth, TotalReport::Fixed),
         foreign_next_link: args.foreign_next_link,
+        unstable_batches: args.unstable_batches,
         ..Faults::default()
     };
     let mut builder = Sandbox::builder()
@@ -194,6 +201,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .faults(faults)
         .unknown_values(fraction("unknown-values", args.unknown_values)?)
         .extra_fields(args.extra_fields)
+        .batches(args.batches)
         .look_alike_ids(args.look_alike_ids);
     for (id, snapshots, backups) in args.droplets {
         builder = builder.droplet(id, snapshots, backups);

@@ -14,6 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::get;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
@@ -221,7 +222,7 @@ fn route_request(
             Err(message) => responses::error(StatusCode::BAD_REQUEST, "bad_request", &message, rng),
         },
         Route::Snapshots => match Params::parse(query, true) {
-            Ok(params) => snapshots_page(shared, &params),
+            Ok(params) => snapshots_page(shared, &params, rng),
             Err(message) => responses::error(StatusCode::BAD_REQUEST, "bad_request", &message, rng),
         },
     }
@@ -330,7 +331,7 @@ fn window<'a>(items: impl Iterator<Item = &'a Item>, page: u64, size: u64) -> Ve
 
 /// A page of the account's snapshots, through the listing faults (cap,
 /// holes, repeats, duplicates, a lying total), then drift.
-fn snapshots_page(shared: &Shared, params: &Params) -> Response {
+fn snapshots_page(shared: &Shared, params: &Params, rng: &mut ChaCha8Rng) -> Response {
     let faults = &shared.faults;
     let response = {
         let data = crate::sync::read(&shared.data);
@@ -352,6 +353,10 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
         };
         let mut items = if take_hole(shared, params.page) {
             Vec::new()
+        } else if faults.unstable_batches {
+            let mut listed: Vec<&Item> = data.snapshots.iter().filter(matching).collect();
+            shuffle_batches(&mut listed, rng);
+            window(listed.into_iter(), page, size)
         } else {
             window(data.snapshots.iter().filter(matching), page, size)
         };
@@ -372,6 +377,21 @@ fn snapshots_page(shared: &Shared, params: &Params) -> Response {
     }
     rotate(shared, None);
     response
+}
+
+/// Shuffles every run of snapshots that share a `created_at`: this
+/// query's order of each batch.
+fn shuffle_batches(listed: &mut [&Item], rng: &mut ChaCha8Rng) {
+    let mut start = 0;
+    while start < listed.len() {
+        let at = &listed[start].created_at;
+        let run = listed[start..]
+            .iter()
+            .take_while(|i| i.created_at == *at)
+            .count();
+        listed[start..start + run].shuffle(rng);
+        start += run;
+    }
 }
 
 /// Rotation after a page served (of the account's listing, or of
