@@ -488,3 +488,36 @@ async fn batches_listed_in_any_order_are_delivered_exactly_once() {
         }
     }
 }
+
+/// The same for one droplet's snapshots and backups (600 and 400, in
+/// batches of 4, pages of 30).
+#[tokio::test]
+async fn a_droplets_batches_listed_in_any_order_are_delivered_exactly_once() {
+    let sandbox = Sandbox::builder()
+        .droplet(7, 600, 400)
+        .batches(4)
+        .faults(Faults {
+            unstable_batches: true,
+            ..Faults::default()
+        })
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await
+        .expect("sandbox");
+    let client = common::sandbox_client(&sandbox);
+    let expected = sandbox.droplet_snapshot_ids(7).expect("droplet 7");
+    let listed = client
+        .list_droplet_snapshots(7)
+        .per_page(30)
+        .collect_all()
+        .await
+        .expect("every snapshot");
+    let ids: Vec<i64> = listed.iter().map(|s| s.id).collect();
+    let unique: HashSet<i64> = ids.iter().copied().collect();
+    assert_eq!(unique.len(), ids.len(), "a snapshot delivered twice");
+    let expected: HashSet<i64> = expected
+        .into_iter()
+        .map(|id| i64::try_from(id).expect("an id in range"))
+        .collect();
+    assert_eq!(unique, expected);
+}

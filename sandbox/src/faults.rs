@@ -47,7 +47,7 @@ pub struct Faults {
     /// listed whatever the filter asks (a proxy or a server that dropped
     /// the parameter).
     pub ignore_resource_type: bool,
-    /// Snapshots of the account's listing that share a `created_at` (see
+    /// Snapshots of either listing that share a `created_at` (see
     /// [`SandboxBuilder::batches`](crate::SandboxBuilder::batches)) are
     /// served in a different order on each query, as the API may (their
     /// order is not specified).

@@ -313,7 +313,11 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     };
     let path = format!("/v2/droplets/{raw_id}/snapshots");
     let position = params.position(shared, &path);
-    let window = window(items.iter(), params.page, params.per_page);
+    let mut listed: Vec<&Item> = items.iter().collect();
+    if shared.faults.unstable_batches {
+        shuffle_batches(&mut listed, rng);
+    }
+    let window = window(listed.into_iter(), params.page, params.per_page);
     let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let response = responses::page(&position, &window, total);
     drop(data);
