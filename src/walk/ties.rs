@@ -102,25 +102,29 @@ pub(super) fn groups(edges: &BTreeMap<u64, Edge>, offset: impl Fn(u64) -> u64) -
         }
         let at = edge.last;
         // Back to the first page of the batch, on to its last.
-        let mut start = page;
-        while edges[&start].uniform()
-            && let Some(before) = start.checked_sub(1).and_then(|b| edges.get(&b))
+        let mut start = (page, edge);
+        while start.1.uniform()
+            && let Some(b) = start.0.checked_sub(1)
+            && let Some(before) = edges.get(&b)
             && before.last == at
         {
-            start -= 1;
+            start = (b, before);
         }
-        let mut end = page + 1;
-        while edges[&end].uniform()
-            && let Some(after) = end.checked_add(1).and_then(|a| edges.get(&a))
+        let mut end = (page + 1, next);
+        while end.1.uniform()
+            && let Some(a) = end.0.checked_add(1)
+            && let Some(after) = edges.get(&a)
             && after.first == at
         {
-            end += 1;
+            end = (a, after);
         }
-        let (s, e) = (&edges[&start], &edges[&end]);
+        let ((first_page, s), (last_page, e)) = (start, end);
         let group = Group {
             at,
-            first: offset(start).saturating_add(s.len - s.trailing),
-            last: offset(end).saturating_add(e.leading).saturating_sub(1),
+            first: offset(first_page).saturating_add(s.len - s.trailing),
+            last: offset(last_page)
+                .saturating_add(e.leading)
+                .saturating_sub(1),
         };
         if found.last() != Some(&group) {
             found.push(group);
