@@ -302,7 +302,7 @@ impl<E: Endpoint> WalkState<E> {
             let Some(page) = self.paging.next_wanted(cap, answered) else {
                 break;
             };
-            self.check_ceiling()?;
+            self.check_ceiling("with the listing not yet read to its end")?;
             self.spawn(page, self.paging.asked(), None);
             self.paging.requested();
             self.bounds.allowance = self.bounds.allowance.saturating_sub(1);
@@ -310,11 +310,12 @@ impl<E: Endpoint> WalkState<E> {
         Ok(())
     }
 
-    /// The error once the walk has made `max_pages` requests.
-    fn check_ceiling(&self) -> Result<()> {
+    /// The error once the walk has made `max_pages` requests, saying what
+    /// was left to do.
+    fn check_ceiling(&self, left: &str) -> Result<()> {
         if self.report.local.requests >= self.source.options.max_pages {
             return Err(Error::inconsistent(format!(
-                "the walk reached its ceiling of {} requests (max_pages) with the listing not yet read to its end",
+                "the walk reached its ceiling of {} requests (max_pages) {left}",
                 self.source.options.max_pages
             )));
         }

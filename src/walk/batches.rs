@@ -94,7 +94,9 @@ impl<E: Endpoint> WalkState<E> {
                 });
                 continue;
             };
-            self.check_ceiling()?;
+            self.check_ceiling(
+                "before it could read whole the batches of snapshots made in one second that page boundaries split",
+            )?;
             self.pass.batches.push(group);
             self.spawn(page, per_page, Some(self.pass.batches.len() - 1));
             asked = true;

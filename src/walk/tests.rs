@@ -42,6 +42,20 @@ struct Run {
 }
 
 fn walk(model: Model, per_page: u64, concurrency: usize, limit: Option<u64>) -> Run {
+    walk_with(model, |list| {
+        let list = list.per_page(per_page).concurrency(concurrency);
+        match limit {
+            Some(n) => list.limit(n),
+            None => list,
+        }
+    })
+}
+
+/// A walk over `model` with the settings `configure` makes.
+fn walk_with(
+    model: Model,
+    configure: impl FnOnce(List<ModelEndpoint>) -> List<ModelEndpoint>,
+) -> Run {
     // A model that meets trouble counts it on a client of this thread's
     // (one test's cases run one after the other on one thread; a window
     // reads only how much the count grew while it walked), so no walk of
@@ -63,12 +77,7 @@ fn walk(model: Model, per_page: u64, concurrency: usize, limit: Option<u64>) -> 
         .build()
         .expect("a runtime");
     let (result, summary) = runtime.block_on(async {
-        let mut list = List::new(client, endpoint.clone())
-            .per_page(per_page)
-            .concurrency(concurrency);
-        if let Some(n) = limit {
-            list = list.limit(n);
-        }
+        let list = configure(List::new(client, endpoint.clone()));
         let mut items = list.items();
         let mut delivered = Vec::new();
         let result = loop {
@@ -342,6 +351,27 @@ proptest! {
         let ids: HashSet<u64> = delivered.iter().map(|i| i.id).collect();
         prop_assert_eq!(ids.len() as u64, items);
     }
+}
+
+/// Three pages of 5 with a batch of two split by the first boundary and
+/// served in a new order each time: the batch read costs a fourth
+/// request. A ceiling of three ends the walk with the error that says
+/// what was left; a ceiling of four lists all 15 once.
+#[test]
+fn a_batch_read_counts_against_the_ceiling() {
+    let listing = || {
+        let mut m = model(15, Vec::new(), vec![0]);
+        m.items[5].created = m.items[4].created;
+        m.unstable_ties = true;
+        m
+    };
+    let short = walk_with(listing(), |l| l.per_page(5).concurrency(1).max_pages(3));
+    let error = short.result.expect_err("no room for the batch");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent);
+    assert!(error.to_string().contains("batches"), "{error}");
+    let room = walk_with(listing(), |l| l.per_page(5).concurrency(1).max_pages(4));
+    check_exact(&room, 15).expect("every item once");
+    assert_eq!(room.summary.requests, 4);
 }
 
 #[test]
