@@ -135,7 +135,9 @@ impl<E: Endpoint> WalkState<E> {
         });
         self.report.local.recovered += page.items.len() as u64;
         let limit_reached = self.apply_limit(&mut page);
-        let step = self.deliver(page.page, page);
+        // Progress counts against the pass's pages, not this page's size.
+        let position = self.paging.position();
+        let step = self.deliver(position, page);
         if limit_reached {
             self.finish(true);
         }
