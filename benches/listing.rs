@@ -180,9 +180,13 @@ async fn hostile_body() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// One walk of section 4: the row after the change's name.
-async fn walk_while_changing(faults: Faults) -> Result<String, Box<dyn std::error::Error>> {
+async fn walk_while_changing(
+    faults: Faults,
+    batches: usize,
+) -> Result<String, Box<dyn std::error::Error>> {
     let sandbox = Sandbox::builder()
         .snapshots(LISTING_ITEMS)
+        .batches(batches)
         .faults(Faults {
             latency: Duration::from_millis(5),
             ..faults
@@ -255,7 +259,26 @@ async fn changing() -> Result<(), Box<dyn std::error::Error>> {
         ),
     ];
     for (what, faults) in cases {
-        let row = walk_while_changing(faults).await?;
+        let row = walk_while_changing(faults, 1).await?;
+        println!("| {what} | {row} |");
+    }
+    // Batches of 7 (one created_at each) listed in a new order on every
+    // query: pages of 200 split most of the boundaries' batches.
+    let unstable = Faults {
+        unstable_batches: true,
+        ..Faults::default()
+    };
+    for (what, faults) in [
+        ("none; batches of 7 in any order", unstable),
+        (
+            "rotation at random; batches of 7 in any order",
+            Faults {
+                unstable_batches: true,
+                ..Faults::rotating(3, Position::Random)
+            },
+        ),
+    ] {
+        let row = walk_while_changing(faults, 7).await?;
         println!("| {what} | {row} |");
     }
     println!();
