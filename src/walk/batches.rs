@@ -13,10 +13,6 @@ use crate::endpoints::{Endpoint, MAX_PER_PAGE};
 use crate::error::Result;
 use crate::model::Page;
 
-/// How long after the walk's first page a snapshot must be dated to count
-/// as made during the walk (the clocks' tolerance: `walk/pass.rs`).
-const MADE_DURING: chrono::TimeDelta = chrono::TimeDelta::seconds(2);
-
 impl<E: Endpoint> WalkState<E> {
     /// Once per pass, after its pages: asks for every batch a boundary
     /// may split that was not asked for yet. True when any was (the pass
@@ -72,7 +68,9 @@ impl<E: Endpoint> WalkState<E> {
         let made_during = self
             .history
             .began
-            .and_then(|b| b.checked_add_signed(MADE_DURING));
+            // Later than the first page's `Date` by more than the clocks
+            // may differ (`walk/pass.rs`): made during the walk.
+            .and_then(|b| b.checked_add_signed(super::pass::tolerance()));
         // Any page size up to the API's, or up to the server's cap when
         // the first page showed one.
         let paging = &self.paging;

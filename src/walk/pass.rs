@@ -466,6 +466,7 @@ impl Pass {
     }
 }
 
-fn tolerance() -> chrono::TimeDelta {
+/// [`CLOCK_TOLERANCE`] as a `chrono` span.
+pub(super) fn tolerance() -> chrono::TimeDelta {
     chrono::TimeDelta::from_std(CLOCK_TOLERANCE).unwrap_or(chrono::TimeDelta::MAX)
 }
