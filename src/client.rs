@@ -49,7 +49,8 @@ struct Inner {
     timer: Arc<dyn Timer>,
 }
 
-/// What [`ClientBuilder::build`] hands over, every value checked.
+/// What [`ClientBuilder::build`](crate::ClientBuilder::build) hands over,
+/// every value checked.
 pub(crate) struct ClientParts {
     pub(crate) transport: Transport,
     pub(crate) token_origin: &'static str,

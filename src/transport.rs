@@ -4,7 +4,8 @@
 //! `progenitor_client` and `reqwest`'s headers. It builds the HTTP client,
 //! implements progenitor's [`ClientHooks`] for the generated client, runs
 //! one call (one attempt: retries are the caller's), and turns its outcome
-//! into crate types: a [`PageBody`] and the [`RateLimit`] of its headers,
+//! into crate types: a [`PageAnswer`] (the page's items, `meta`, `links`
+//! and the [`RateLimit`](crate::RateLimit) of its headers),
 //! or an [`Error`] (error bodies, `retry-after`, `x-request-id`, the
 //! error-body limit, token scrubbing).
 //!

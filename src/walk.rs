@@ -17,7 +17,7 @@
 //! - **The end of a pass** is a page shorter than the page size, or the
 //!   last page by the total when it holds exactly what the total says; a
 //!   full page where the total says the listing has ended is read past,
-//!   never trusted ([`WalkState::advance`]).
+//!   never trusted (`Paging::read`, in `walk/paging.rs`).
 //! - **Once.** Ids are kept as exact keys (`walk/keys.rs`); an item whose
 //!   id was delivered is never delivered again ([`WalkState::read_page`]).
 //! - **Trust.** Each pass records the totals it saw and whether any page
@@ -40,7 +40,7 @@
 //! - `walk.rs` (here): [`WalkState`], its parts, and the loop of
 //!   [`WalkState::next`]: start, refill, read, end.
 //! - `walk/paging.rs`: which page is fetched next, in which order, and
-//!   all page arithmetic ([`Paging`](paging::Paging)).
+//!   all page arithmetic ([`paging::Paging`]).
 //! - `walk/in_flight.rs`: the fetches in flight and the one way to cancel
 //!   them; which of them the server has answered (`served.rs`); a panic
 //!   in a fetch task resumes in the caller.
