@@ -24,7 +24,11 @@
 //!   the end, above the pages still to read, so that is either more made
 //!   than fill a page or a snapshot inserted before the end against the
 //!   API's order (which pushes an unread one up past the boundary), and
-//!   the listing is read once more rather than trusted.
+//!   the listing is read once more rather than trusted. "Made since it
+//!   started" is dated at or after the pass's clock start and no earlier
+//!   than the newest snapshot on its first page: one clock stamps them
+//!   all, so a snapshot dated before that one existed when the pass
+//!   began, even within the clocks' tolerance.
 //! - **Reading upwards** (the walk itself, prefetched or not), the pass
 //!   counts the deletions it could have missed. Let `N0` be the total of
 //!   its first page, read alone at server time `T0` (the `Date` header),
@@ -127,6 +131,10 @@ pub(super) struct Pass {
     /// A page other than the first read held snapshots made since the
     /// pass's clock start.
     fresh_below_top: bool,
+    /// The newest `created_at` on the first page the pass read: a
+    /// snapshot made after that page was served is dated no earlier (one
+    /// clock stamps them all).
+    top_newest: Option<DateTime<Utc>>,
     /// The first contradiction of the pass.
     contradiction: Option<String>,
     /// Items read twice in this pass.
@@ -173,6 +181,7 @@ impl Pass {
             moved: false,
             grew: false,
             fresh_below_top: false,
+            top_newest: None,
             contradiction: None,
             repeats: 0,
             stalled: 0,
@@ -222,6 +231,7 @@ impl Pass {
         self.reads = 0;
         self.grew = false;
         self.fresh_below_top = false;
+        self.top_newest = None;
     }
 
     /// The pass's clock start (`None` before its first page, or without
@@ -268,7 +278,18 @@ impl Pass {
         if !order.sorted {
             self.contradict(|| format!("page {page} is not in created_at order"));
         }
-        self.fresh_below_top |= fresh > 0 && self.reads > 1;
+        // Below the first page, a snapshot counts as made during the pass
+        // only when it is also no older than the newest on that page: one
+        // dated earlier existed before the pass began (it merely falls in
+        // the clocks' tolerance, and sits below the first page whenever
+        // that page holds few).
+        if self.reads == 1 {
+            self.top_newest = order.last;
+        }
+        let made_during = order
+            .last
+            .is_some_and(|newest| self.top_newest.is_none_or(|top| newest >= top));
+        self.fresh_below_top |= fresh > 0 && made_during && self.reads > 1;
         // Pages read upwards one after the other stay in order whatever
         // the API's order allows between them (a deletion brings newer
         // items down, a creation moves nothing); read downwards, a

@@ -353,6 +353,43 @@ proptest! {
     }
 }
 
+/// A case the live-account property found in CI (kept as it was found):
+/// creations at the tail and deletions at the head, one page at a time.
+#[test]
+fn a_live_account_found_in_ci_settles() {
+    use Change::{Delete, Insert, Rotate};
+    let script = vec![
+        None,
+        None,
+        None,
+        Some(Delete(At::Head, 1)),
+        None,
+        None,
+        Some(Insert(At::Tail, 1)),
+        Some(Insert(At::Tail, 2)),
+        None,
+        None,
+        Some(Insert(At::Tail, 1)),
+        None,
+        Some(Delete(At::Head, 3)),
+        None,
+        Some(Insert(At::Tail, 2)),
+        Some(Rotate(At::Tail, 1)),
+        None,
+        Some(Delete(At::Middle(0), 2)),
+        None,
+        None,
+        None,
+        Some(Rotate(At::Tail, 1)),
+        Some(Insert(At::Tail, 1)),
+        Some(Rotate(At::Middle(37), 1)),
+        None,
+        Some(Insert(At::Tail, 1)),
+    ];
+    let run = walk(model(196, script, vec![0]), 28, 1, None);
+    check_exact(&run, 196).expect("every item once");
+}
+
 /// Three pages of 5 with a batch of two split by the first boundary and
 /// served in a new order each time: the batch read costs a fourth
 /// request. A ceiling of three ends the walk with the error that says
