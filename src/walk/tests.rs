@@ -183,6 +183,33 @@ fn model(items: u64, script: Vec<Option<Change>>, delays: Vec<u8>) -> Model {
     }
 }
 
+/// A script written compactly, one change a word: `-` for none,
+/// `d:head:3` deletes 3 at the head, `i:tail:1` inserts one at the tail,
+/// `r:mid37:1` rotates one at 37/256 of the list.
+fn script(text: &str) -> Vec<Option<Change>> {
+    text.split_whitespace()
+        .map(|word| {
+            let parts: Vec<&str> = word.split(':').collect();
+            let [kind, at, n] = parts[..] else {
+                assert_eq!(word, "-", "a change is kind:where:count");
+                return None;
+            };
+            let at = match at {
+                "head" => At::Head,
+                "tail" => At::Tail,
+                mid => At::Middle(mid.trim_start_matches("mid").parse().expect("a fraction")),
+            };
+            let n = n.parse().expect("a count");
+            Some(match kind {
+                "d" => Change::Delete(at, n),
+                "i" => Change::Insert(at, n),
+                "r" => Change::Rotate(at, n),
+                other => panic!("no change is written {other:?} (in {word:?})"),
+            })
+        })
+        .collect()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
@@ -375,35 +402,11 @@ proptest! {
 /// made during the pass.
 #[test]
 fn a_live_account_found_in_ci_settles() {
-    use Change::{Delete, Insert, Rotate};
-    let script = vec![
-        None,
-        None,
-        None,
-        Some(Delete(At::Head, 1)),
-        None,
-        None,
-        Some(Insert(At::Tail, 1)),
-        Some(Insert(At::Tail, 2)),
-        None,
-        None,
-        Some(Insert(At::Tail, 1)),
-        None,
-        Some(Delete(At::Head, 3)),
-        None,
-        Some(Insert(At::Tail, 2)),
-        Some(Rotate(At::Tail, 1)),
-        None,
-        Some(Delete(At::Middle(0), 2)),
-        None,
-        None,
-        None,
-        Some(Rotate(At::Tail, 1)),
-        Some(Insert(At::Tail, 1)),
-        Some(Rotate(At::Middle(37), 1)),
-        None,
-        Some(Insert(At::Tail, 1)),
-    ];
+    let script = script(
+        "- - - d:head:1 - - i:tail:1 i:tail:2 - - i:tail:1 - \
+         d:head:3 - i:tail:2 r:tail:1 - d:mid0:2 - - - r:tail:1 \
+         i:tail:1 r:mid37:1 - i:tail:1",
+    );
     let run = walk(model(196, script, vec![0]), 28, 1, None);
     check_exact(&run, 196).expect("every item once");
 }
@@ -415,30 +418,11 @@ fn a_live_account_found_in_ci_settles() {
 /// README's "not guaranteed"); when it is lifted, this walk ends `Ok`.
 #[test]
 fn a_second_live_account_ends_exact_or_in_the_error() {
-    use Change::{Delete, Insert, Rotate};
-    let script = vec![
-        Some(Rotate(At::Head, 1)),
-        None,
-        None,
-        None,
-        Some(Rotate(At::Middle(0), 1)),
-        Some(Delete(At::Head, 3)),
-        Some(Delete(At::Head, 1)),
-        None,
-        None,
-        Some(Insert(At::Tail, 1)),
-        Some(Insert(At::Tail, 2)),
-        None,
-        None,
-        Some(Delete(At::Head, 1)),
-        Some(Insert(At::Tail, 2)),
-        Some(Delete(At::Tail, 1)),
-        None,
-        Some(Rotate(At::Head, 1)),
-        Some(Delete(At::Head, 1)),
-        None,
-        Some(Insert(At::Tail, 1)),
-    ];
+    let script = script(
+        "r:head:1 - - - r:mid0:1 d:head:3 d:head:1 - - i:tail:1 \
+         i:tail:2 - - d:head:1 i:tail:2 d:tail:1 - r:head:1 \
+         d:head:1 - i:tail:1",
+    );
     let run = walk(model(197, script, vec![0]), 39, 1, None);
     match &run.result {
         Ok(_) => check_exact(&run, 197).expect("every item once"),
