@@ -211,6 +211,15 @@ impl Paging {
 
     /// Starts a new pass in `direction` over a listing whose latest total
     /// is `latest`.
+    /// Starts the pass downwards again from the page that holds the end
+    /// by `latest`, below the one it started on (which came back empty).
+    pub(super) fn restart_lower(&mut self, latest: u64) {
+        self.restart(Direction::Descending, latest);
+        self.next = self.last_by_total(latest);
+        self.planned_last = self.next;
+        self.end = self.next;
+    }
+
     pub(super) fn restart(&mut self, direction: Direction, latest: u64) {
         self.direction = direction;
         self.ended = false;

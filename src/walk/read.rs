@@ -50,10 +50,21 @@ impl<E: Endpoint> WalkState<E> {
             // Pages requested past the end were wasted; stop them.
             self.in_flight.cancel();
         }
-        if self.paging.direction() == Direction::Descending && self.pass.reads() == 1 && !at_end {
-            // The listing grew past the page this re-read started on:
-            // start it again from the new end (what was read stays read).
-            self.paging.restart(Direction::Descending, page.total);
+        // The listing shrank below the page this re-read started on (it
+        // came back empty): no snapshot on it dates the pass's start.
+        let shrank = count == 0 && self.paging.last_by_total(page.total) < number;
+        if self.paging.direction() == Direction::Descending
+            && self.pass.reads() == 1
+            && (!at_end || shrank)
+        {
+            // The listing grew past the page this re-read started on, or
+            // shrank below it: start it again from the new end (what was
+            // read stays read).
+            if shrank {
+                self.paging.restart_lower(page.total);
+            } else {
+                self.paging.restart(Direction::Descending, page.total);
+            }
             self.pass.start_over();
         }
         if self.paging.direction() == Direction::Descending {
