@@ -47,7 +47,7 @@ impl<E: Endpoint> WalkState<E> {
         ) else {
             return;
         };
-        if below.last != above.first || below.uniform() {
+        if !below.shares_batch(above) || below.uniform() {
             return;
         }
         let at = below.last;
@@ -119,17 +119,7 @@ impl<E: Endpoint> WalkState<E> {
         self.pass.read_whole(group.at);
         let (seen, pass) = (&mut self.seen, &mut self.pass);
         page.items.retain(|item| {
-            let at = E::created_at(item);
-            if at != group.at {
-                return false;
-            }
-            let key = super::keys::ItemKey::of(E::id(item));
-            let new_to_walk = !seen.contains(&key);
-            pass.item(&key, at, new_to_walk);
-            if new_to_walk {
-                seen.insert(key);
-            }
-            new_to_walk
+            E::created_at(item) == group.at && super::read::note_item::<E>(seen, pass, item).0
         });
         self.report.local.recovered += page.items.len() as u64;
         let limit_reached = self.apply_limit(&mut page);

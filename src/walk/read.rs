@@ -1,9 +1,9 @@
 //! Reading one page of a pass: its total against its count, the items it
 //! brings, the limit, and delivery.
 
-use super::keys::ItemKey;
+use super::keys::{ItemKey, Seen};
 use super::paging::{After, Direction};
-use super::pass::PageOrder;
+use super::pass::{PageOrder, Pass};
 use super::ties::Edge;
 use super::{STALL_BUDGET, Step, WalkState};
 use crate::endpoints::Endpoint;
@@ -173,12 +173,8 @@ impl<E: Endpoint> WalkState<E> {
         let before = page.items.len();
         let (seen, pass) = (&mut self.seen, &mut self.pass);
         page.items.retain(|item| {
-            let key = ItemKey::of(E::id(item));
-            let new_to_walk = !seen.contains(&key);
-            new_to_pass += u64::from(pass.item(&key, E::created_at(item), new_to_walk));
-            if new_to_walk {
-                seen.insert(key);
-            }
+            let (new_to_walk, new) = note_item::<E>(seen, pass, item);
+            new_to_pass += u64::from(new);
             new_to_walk
         });
         let dropped = (before - page.items.len()) as u64;
@@ -224,4 +220,20 @@ impl<E: Endpoint> WalkState<E> {
         }
         Step::Deliver(page)
     }
+}
+
+/// Records `item` with the pass and the walk's set of ids: whether it is
+/// new to the walk (to be delivered), and whether it is new to the pass.
+pub(super) fn note_item<E: Endpoint>(
+    seen: &mut Seen,
+    pass: &mut Pass,
+    item: &E::Item,
+) -> (bool, bool) {
+    let key = ItemKey::of(E::id(item));
+    let new_to_walk = !seen.contains(&key);
+    let new_to_pass = pass.item(&key, E::created_at(item), new_to_walk);
+    if new_to_walk {
+        seen.insert(key);
+    }
+    (new_to_walk, new_to_pass)
 }

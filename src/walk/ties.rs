@@ -74,7 +74,7 @@ impl Edge {
     /// may be a batch of two served in two orders (the other one on
     /// neither page), or a repeat a deletion between the two reads left,
     /// and no answer tells which.
-    fn shares_batch(&self, next: &Self) -> bool {
+    pub(super) fn shares_batch(&self, next: &Self) -> bool {
         self.last == next.first
     }
 }
