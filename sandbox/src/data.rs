@@ -12,7 +12,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::Position;
+use crate::order::{self, Key};
+use crate::{Faults, Order, Position};
 
 const REGIONS: &[&str] = &[
     "nyc1", "nyc3", "sfo2", "sfo3", "ams3", "fra1", "lon1", "sgp1", "tor1", "blr1", "syd1",
@@ -46,6 +47,10 @@ const HOSTILE_NAMES: &[&str] = &[
 const EPOCH_START: i64 = 1_546_300_800;
 const EPOCH_END: i64 = 1_793_491_200;
 
+/// What the order's own random generator is seeded with, beside the
+/// seed: the data are the same whatever the order.
+const ORDER_STREAM: u64 = 0x6f72_6465_725f_6b65;
+
 /// What an item was taken from (its `resource_type`), for the filter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ResourceType {
@@ -76,6 +81,10 @@ pub(crate) struct Item {
     pub(crate) id: String,
     /// `created_at` as the listing shows it (empty when absent).
     pub(crate) created_at: Box<str>,
+    /// `created_at` in Unix seconds (0 when absent or unreadable).
+    pub(crate) created: i64,
+    /// Where the order puts it in its listing.
+    pub(crate) key: Key,
 }
 
 /// How much and what kind of data to generate.
@@ -88,9 +97,11 @@ pub(crate) struct DataConfig {
     pub(crate) extra_fields: bool,
     pub(crate) look_alike_ids: bool,
     pub(crate) hostile_names: bool,
-    /// Snapshots made together: every this many in listing order share
-    /// one `created_at` (1: none do).
+    /// Snapshots made together: every this many in `created_at` order
+    /// share one `created_at` (1: none do).
     pub(crate) batch: usize,
+    /// The order the listings are served in.
+    pub(crate) order: Order,
 }
 
 /// The whole dataset.
@@ -101,8 +112,41 @@ pub(crate) struct Dataset {
     /// Droplet id -> its snapshots and backups, in listing order.
     pub(crate) droplets: BTreeMap<u64, Vec<Item>>,
     rng: ChaCha8Rng,
+    /// Draws the keys of [`Order::Random`], apart from `rng`.
+    order_rng: ChaCha8Rng,
     config: DataConfig,
     next_droplet_snapshot_id: u64,
+    /// The `seq` of the next snapshot made (part of its key).
+    next_seq: u64,
+    /// Pages served since the start (counted only while a fault that
+    /// changes the listings after a page is on: all that reads it).
+    pages: u64,
+    /// Late snapshots made but not listed yet, oldest first.
+    late: Vec<Late>,
+    /// Volume snapshots whose real size is not listed yet.
+    growing: Vec<Growing>,
+}
+
+/// A late snapshot not listed yet, and its retention job's deletion.
+#[derive(Debug)]
+struct Late {
+    /// Listed once this many pages have been served.
+    due: u64,
+    /// Whose listing: `None` for the account's.
+    droplet: Option<u64>,
+    item: Item,
+    /// Where its retention job deletes, once it is listed.
+    delete_at: Position,
+}
+
+/// A volume snapshot listed with `size_gigabytes: 0` for now.
+#[derive(Debug)]
+struct Growing {
+    /// Its real size is listed once this many pages have been served.
+    due: u64,
+    id: String,
+    /// The item with its real size.
+    grown: Box<RawValue>,
 }
 
 struct Raw {
@@ -154,55 +198,184 @@ impl Dataset {
             });
         }
 
-        // Listing order: oldest first, ties by insertion.
+        // Oldest first, ties by insertion: the rank is each snapshot's
+        // `seq`, what batches share `created_at` by, and what keys fall
+        // back on.
         raws.sort_by_key(|r| r.created);
         make_batches(&mut raws, config.batch);
         let mut snapshots = Vec::with_capacity(config.snapshots);
-        let mut droplets: BTreeMap<u64, Vec<Item>> =
+        let mut droplets: BTreeMap<u64, Vec<(u64, Item)>> =
             per_droplet.keys().map(|id| (*id, Vec::new())).collect();
+        let mut next_seq = 0;
         for raw in raws {
+            let seq = next_seq;
+            next_seq += 1;
             if let Some(value) = raw.snapshot {
-                snapshots.push(render(&value));
+                snapshots.push((seq, render(&value)));
             }
             if let (Some(droplet), Some(value)) = (raw.droplet, raw.droplet_item) {
-                droplets.entry(droplet).or_default().push(render(&value));
+                droplets
+                    .entry(droplet)
+                    .or_default()
+                    .push((seq, render(&value)));
             }
         }
+        if config.look_alike_ids {
+            make_look_alikes(&mut snapshots);
+        }
+        let order = config.order;
+        let mut order_rng = ChaCha8Rng::seed_from_u64(config.seed ^ ORDER_STREAM);
+        let mut keyed = |listed: Vec<(u64, Item)>, droplet: bool| {
+            let mut listed: Vec<Item> = listed
+                .into_iter()
+                .map(|(seq, mut item)| {
+                    let random = order_rng.random();
+                    item.key = if droplet {
+                        order.droplet_key(&item, seq, random)
+                    } else {
+                        order.account_key(&item, seq, random)
+                    };
+                    item
+                })
+                .collect();
+            listed.sort_by(|a, b| a.key.cmp(&b.key));
+            listed
+        };
+        let snapshots = keyed(snapshots, false);
+        let droplets = droplets
+            .into_iter()
+            .map(|(id, items)| (id, keyed(items, true)))
+            .collect();
         let mut dataset = Self {
             snapshots,
             droplets,
             rng,
+            order_rng,
             config,
             next_droplet_snapshot_id: next_id,
+            next_seq,
+            pages: 0,
+            late: Vec::new(),
+            growing: Vec::new(),
         };
-        if dataset.config.look_alike_ids {
-            dataset.make_look_alikes();
-        }
         if dataset.config.hostile_names {
             dataset.make_hostile_names();
         }
         dataset
     }
 
-    /// Drift: `insert` new snapshots at the head of the account's listing
-    /// and `delete` from just after them, as a live account would between
-    /// two page fetches.
+    /// Gives `item`, made now, its key in the account's listing (or in a
+    /// droplet's).
+    fn keyed(&mut self, mut item: Item, droplet: bool) -> Item {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let random = self.order_rng.random();
+        let order = self.config.order;
+        item.key = if droplet {
+            order.droplet_key(&item, seq, random)
+        } else {
+            order.account_key(&item, seq, random)
+        };
+        item
+    }
+
+    /// A page of either listing was served: late snapshots whose time has
+    /// come are listed (and their retention jobs delete), and volume
+    /// snapshots whose time has come list their real size.
+    pub(crate) fn page_served(&mut self) {
+        self.pages += 1;
+        let pages = self.pages;
+        if self.late.iter().any(|late| late.due <= pages) {
+            let (due, waiting) = std::mem::take(&mut self.late)
+                .into_iter()
+                .partition(|late| late.due <= pages);
+            self.late = waiting;
+            for late in due {
+                self.replace(late.droplet, late.delete_at, late.item);
+            }
+        }
+        if self.growing.iter().any(|growing| growing.due <= pages) {
+            let (due, waiting): (Vec<Growing>, _) = std::mem::take(&mut self.growing)
+                .into_iter()
+                .partition(|growing| growing.due <= pages);
+            self.growing = waiting;
+            for growing in due {
+                // Gone already when deleted meanwhile.
+                if let Some(item) = self.snapshots.iter_mut().find(|i| i.id == growing.id) {
+                    item.json = growing.grown;
+                }
+            }
+        }
+    }
+
+    /// A retention job's step in the account's listing (`None`) or in
+    /// `droplet`'s: one snapshot deleted at `at`, then `item` listed where
+    /// its key puts it.
+    fn replace(&mut self, droplet: Option<u64>, at: Position, item: Item) {
+        let len = match droplet {
+            None => self.snapshots.len(),
+            Some(droplet) => self.droplets.get(&droplet).map_or(0, Vec::len),
+        };
+        let index = (len > 0).then(|| self.index(at, len - 1));
+        let listed = match droplet {
+            None => &mut self.snapshots,
+            Some(droplet) => match self.droplets.get_mut(&droplet) {
+                Some(listed) => listed,
+                None => return,
+            },
+        };
+        if let Some(index) = index {
+            listed.remove(index);
+        }
+        order::insert(listed, item);
+    }
+
+    /// Renders a new volume snapshot of the account's listing; with
+    /// growing sizes, listed with `size_gigabytes: 0` until `growing`
+    /// more pages have been served.
+    fn new_volume_item(&mut self, value: &Value, growing: u64) -> Item {
+        if growing == 0 {
+            return self.keyed(render(value), false);
+        }
+        let grown = render(value);
+        let mut empty = value.clone();
+        empty["size_gigabytes"] = json!(0);
+        let item = self.keyed(render(&empty), false);
+        self.growing.push(Growing {
+            due: self.pages + growing,
+            id: item.id.clone(),
+            grown: grown.json,
+        });
+        item
+    }
+
+    /// The `created_at` of a droplet snapshot made `now` and the page
+    /// count from which it is listed: with late snapshots, dated at the
+    /// start of its action, a random span before now, and listed
+    /// `late_pages` pages later.
+    fn late_stamp(&mut self, faults: &Faults, now: i64) -> (i64, u64) {
+        match faults.late_snapshots {
+            Some(longest) => {
+                let longest = i64::try_from(longest.as_secs()).unwrap_or(i64::MAX).max(1);
+                let span = self.rng.random_range(1..=longest);
+                (now.saturating_sub(span), self.pages + faults.late_pages)
+            }
+            None => (now, self.pages),
+        }
+    }
+
+    /// Drift: `drift_insert` new snapshots inserted and `drift_delete`
+    /// deleted in the account's listing, where the faults say (whatever
+    /// the order), as a live account would between two page fetches.
     /// New snapshots are stamped `now` (Unix seconds), the server's clock.
-    pub(crate) fn drift(
-        &mut self,
-        insert: usize,
-        delete: usize,
-        at: (Position, Position),
-        now: i64,
-    ) {
-        let (insert_at, delete_at) = at;
+    pub(crate) fn drift(&mut self, faults: &Faults, now: i64) {
         let stamp = Value::String(rfc3339(now));
-        for _ in 0..delete.min(self.snapshots.len()) {
-            let at = self.index(delete_at, self.snapshots.len() - 1);
+        for _ in 0..faults.drift_delete.min(self.snapshots.len()) {
+            let at = self.index(faults.drift_delete_at, self.snapshots.len() - 1);
             self.snapshots.remove(at);
         }
-        for _ in 0..insert {
-            let value = if self.rng.random_bool(0.5) {
+        for _ in 0..faults.drift_insert {
+            let item = if self.rng.random_bool(0.5) {
                 self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
                 let droplet = self.rng.random_range(100_000_000..1_000_000_000u64);
                 let (snapshot, _, _) = droplet_snapshot(
@@ -213,60 +386,78 @@ impl Dataset {
                     "drift",
                     false,
                 );
-                snapshot.unwrap_or_default()
+                let mut value = snapshot.unwrap_or_default();
+                value["created_at"] = stamp.clone();
+                self.keyed(render(&value), false)
             } else {
                 let volume = uuid(&mut self.rng);
-                volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0
+                let mut value = volume_snapshot(&mut self.rng, &self.config, &volume, "drift").0;
+                value["created_at"] = stamp.clone();
+                restamp_volume_id(&mut value, now);
+                self.new_volume_item(&value, faults.growing_sizes)
             };
-            let mut value = value;
-            value["created_at"] = stamp.clone();
-            let at = self.index(insert_at, self.snapshots.len());
-            self.snapshots.insert(at, render(&value));
+            let at = self.index(faults.drift_insert_at, self.snapshots.len());
+            self.snapshots.insert(at, item);
         }
     }
 
     /// Rotation, as a retention job between two page reads: in the
-    /// account's listing and in `droplet`'s, `n` new snapshots made now
-    /// (stamped `now`, Unix seconds, the clock of the `Date` header;
-    /// listed last, as the API lists oldest first) and `n` deleted at
-    /// `at`, so no total moves.
-    pub(crate) fn rotate(&mut self, n: usize, at: Position, now: i64, droplet: Option<u64>) {
-        let stamp = rfc3339(now);
-        for _ in 0..n {
-            if !self.snapshots.is_empty() {
-                let index = self.index(at, self.snapshots.len() - 1);
-                self.snapshots.remove(index);
-            }
-            let mut value = if self.rng.random_bool(0.5) {
+    /// account's listing and in `droplet`'s, `rotate` new snapshots made
+    /// now (`now`, Unix seconds, the clock of the `Date` header; listed
+    /// where their keys put them) and as many deleted at
+    /// `rotate_delete_at`, so no total moves. With late snapshots, a
+    /// droplet snapshot is dated before `now` and may wait for pages, its
+    /// deletion with it.
+    pub(crate) fn rotate(&mut self, faults: &Faults, now: i64, droplet: Option<u64>) {
+        let at = faults.rotate_delete_at;
+        for _ in 0..faults.rotate {
+            if self.rng.random_bool(0.5) {
                 self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
                 let droplet = self.rng.random_range(100_000_000..1_000_000_000u64);
                 let id = self.next_droplet_snapshot_id;
-                droplet_snapshot(&mut self.rng, &self.config, id, droplet, "rotated", false)
-                    .0
-                    .unwrap_or_default()
+                let mut value =
+                    droplet_snapshot(&mut self.rng, &self.config, id, droplet, "rotated", false)
+                        .0
+                        .unwrap_or_default();
+                let (created, due) = self.late_stamp(faults, now);
+                value["created_at"] = Value::String(rfc3339(created));
+                let item = self.keyed(render(&value), false);
+                self.made(None, at, item, due);
             } else {
                 let volume = uuid(&mut self.rng);
-                volume_snapshot(&mut self.rng, &self.config, &volume, "rotated").0
-            };
-            value["created_at"] = Value::String(stamp.clone());
-            self.snapshots.push(render(&value));
+                let mut value = volume_snapshot(&mut self.rng, &self.config, &volume, "rotated").0;
+                value["created_at"] = Value::String(rfc3339(now));
+                restamp_volume_id(&mut value, now);
+                let item = self.new_volume_item(&value, faults.growing_sizes);
+                self.replace(None, at, item);
+            }
         }
         if let Some(droplet) = droplet {
-            for _ in 0..n {
+            for _ in 0..faults.rotate {
                 self.next_droplet_snapshot_id += self.rng.random_range(1..=997);
                 let id = self.next_droplet_snapshot_id;
                 let (_, mut value, _) =
                     droplet_snapshot(&mut self.rng, &self.config, id, droplet, "backup", true);
-                value["created_at"] = Value::String(stamp.clone());
-                let len = self.droplets.get(&droplet).map_or(0, Vec::len);
-                let index = (len > 0).then(|| self.index(at, len - 1));
-                if let Some(items) = self.droplets.get_mut(&droplet) {
-                    if let Some(index) = index {
-                        items.remove(index);
-                    }
-                    items.push(render(&value));
-                }
+                let (created, due) = self.late_stamp(faults, now);
+                value["created_at"] = Value::String(rfc3339(created));
+                let item = self.keyed(render(&value), true);
+                self.made(Some(droplet), at, item, due);
             }
+        }
+    }
+
+    /// A retention job's new snapshot: listed now, with its deletion, or
+    /// held (with it) until `due` pages have been served.
+    fn made(&mut self, droplet: Option<u64>, at: Position, item: Item, due: u64) {
+        if due <= self.pages {
+            self.replace(droplet, at, item);
+        } else {
+            self.late.push(Late {
+                due,
+                droplet,
+                item,
+                delete_at: at,
+            });
         }
     }
 
@@ -280,46 +471,47 @@ impl Dataset {
         }
     }
 
-    /// Renames the first snapshots (and their regions) with what a
-    /// terminal or a spreadsheet would act on.
+    /// Renames the first snapshots in listing order (and their regions)
+    /// with what a terminal or a spreadsheet would act on.
     fn make_hostile_names(&mut self) {
         for (item, name) in self.snapshots.iter_mut().zip(HOSTILE_NAMES) {
             let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
             value["name"] = Value::String((*name).to_owned());
             value["regions"] = json!(["nyc1\u{1b}[31m", "\u{202e}3cyn"]);
+            let key = std::mem::take(&mut item.key);
             *item = render(&value);
-        }
-    }
-
-    /// Rewrites every fourth droplet snapshot's id to look like the one
-    /// before it: `"0123"`, `"+123"`, `"00123"` after `"123"`.
-    fn make_look_alikes(&mut self) {
-        let mut base: Option<String> = None;
-        let mut n = 0;
-        for item in &mut self.snapshots {
-            if item.resource_type != ResourceType::Droplet {
-                continue;
-            }
-            let prefix = match (n % 4, &base) {
-                (0, _) | (_, None) => {
-                    base = Some(item.id.clone());
-                    n += 1;
-                    continue;
-                }
-                (1, _) => "0",
-                (2, _) => "+",
-                _ => "00",
-            };
-            n += 1;
-            let Some(original) = &base else { continue };
-            let id = format!("{prefix}{original}");
-            let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
-            value["id"] = Value::String(id);
-            *item = render(&value);
+            item.key = key;
         }
     }
 }
 
+/// Rewrites every fourth droplet snapshot's id (oldest first) to look like
+/// the one before it: `"0123"`, `"+123"`, `"00123"` after `"123"`.
+fn make_look_alikes(snapshots: &mut [(u64, Item)]) {
+    let mut base: Option<String> = None;
+    let mut n = 0;
+    for (_, item) in snapshots {
+        if item.resource_type != ResourceType::Droplet {
+            continue;
+        }
+        let prefix = match (n % 4, &base) {
+            (0, _) | (_, None) => {
+                base = Some(item.id.clone());
+                n += 1;
+                continue;
+            }
+            (1, _) => "0",
+            (2, _) => "+",
+            _ => "00",
+        };
+        n += 1;
+        let Some(original) = &base else { continue };
+        let id = format!("{prefix}{original}");
+        let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
+        value["id"] = Value::String(id);
+        *item = render(&value);
+    }
+}
 /// The droplets and how many snapshots and backups each has: `share`
 /// snapshots spread over generated droplets (0 to 4 backups each), plus
 /// the droplets the configuration fixes. Droplet id -> (name, snapshots,
@@ -367,18 +559,21 @@ fn render(value: &Value) -> Item {
         other => other.to_string(),
     };
     let json = serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned());
-    let created_at = value["created_at"].as_str().unwrap_or_default().into();
+    let created_at: Box<str> = value["created_at"].as_str().unwrap_or_default().into();
+    let created = DateTime::parse_from_rfc3339(&created_at).map_or(0, |t| t.timestamp());
     Item {
         json,
         resource_type,
         id,
         created_at,
+        created,
+        key: Key::default(),
     }
 }
 
-/// Makes every `batch` snapshots in a row (in listing order) share the
-/// first one's `created_at`, as a job that snapshots several volumes at
-/// once does.
+/// Makes every `batch` snapshots in a row (oldest first) share the first
+/// one's `created_at`, as a job that snapshots several volumes at once
+/// does (a volume snapshot's id follows its new `created_at`).
 fn make_batches(raws: &mut [Raw], batch: usize) {
     if batch < 2 {
         return;
@@ -393,6 +588,9 @@ fn make_batches(raws: &mut [Raw], batch: usize) {
                 .flatten()
             {
                 value["created_at"] = stamp.clone();
+                if value["resource_type"] == "volume" {
+                    restamp_volume_id(value, created);
+                }
             }
         }
     }
@@ -465,6 +663,57 @@ pub(crate) fn uuid(rng: &mut ChaCha8Rng) -> String {
         .into_uuid()
         .hyphenated()
         .to_string()
+}
+
+/// 100 ns intervals from 1582-10-15T00:00:00Z, where the clock of
+/// version-1 UUIDs starts, to the Unix epoch.
+const GREGORIAN_TO_UNIX: u64 = 0x01B2_1DD2_1381_4000;
+
+/// A volume snapshot's id, shaped like the version-1 UUIDs DigitalOcean
+/// gives them (`d87066ca-…-11ef-…` for one made in February 2025):
+/// lowercase hex, `time_low-time_mid-time_hi_and_version-clock_seq-node`.
+///
+/// `time_mid` and `time_hi` are those of `created` (Unix seconds), so the
+/// third group reads `11e9` to `11f1` over the data's years. `time_low`,
+/// the first group, is the low 32 bits of the 100 ns clock, which wraps
+/// every 7 minutes 9.5 seconds: drawn from `rng` here, as it is unrelated
+/// to a `created_at` of one-second resolution across minutes, and so that
+/// where a new snapshot lands in id order is reproducible from the seed
+/// (not from the wall clock). `clock_seq` carries the RFC 4122 variant.
+fn uuid_v1(rng: &mut ChaCha8Rng, created: i64) -> String {
+    let time_low: u32 = rng.random();
+    let clock_seq = (rng.random::<u16>() & 0x3fff) | 0x8000;
+    let node = rng.random::<u64>() & 0xffff_ffff_ffff;
+    let ticks = v1_ticks(created);
+    format!(
+        "{time_low:08x}-{:04x}-{:04x}-{clock_seq:04x}-{node:012x}",
+        (ticks >> 32) & 0xffff,
+        ((ticks >> 48) & 0x0fff) | 0x1000,
+    )
+}
+
+/// The 100 ns ticks of the version-1 clock at `created` (Unix seconds).
+fn v1_ticks(created: i64) -> u64 {
+    u64::try_from(created)
+        .unwrap_or(0)
+        .saturating_mul(10_000_000)
+        .saturating_add(GREGORIAN_TO_UNIX)
+}
+
+/// Rewrites the time fields of a volume snapshot's version-1 id (groups
+/// two and three) to those of `created`, keeping the rest.
+fn restamp_volume_id(value: &mut Value, created: i64) {
+    let Some(id) = value["id"].as_str() else {
+        return;
+    };
+    let mut parts: Vec<String> = id.split('-').map(str::to_owned).collect();
+    if parts.len() != 5 {
+        return;
+    }
+    let ticks = v1_ticks(created);
+    parts[1] = format!("{:04x}", (ticks >> 32) & 0xffff);
+    parts[2] = format!("{:04x}", ((ticks >> 48) & 0x0fff) | 0x1000);
+    value["id"] = Value::String(parts.join("-"));
 }
 
 fn extra_fields(value: &mut Value, config: &DataConfig) {
@@ -544,7 +793,7 @@ fn volume_snapshot(
     let (created, created_at) = timestamp(rng);
     let min_disk_size = rng.random_range(1..=500u64);
     let mut value = json!({
-        "id": uuid(rng),
+        "id": uuid_v1(rng, created),
         "name": format!("{volume_name}-{}", created * 1000 + rng.random_range(0..1000)),
         "created_at": created_at,
         "regions": regions(rng),

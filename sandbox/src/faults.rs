@@ -48,14 +48,19 @@ pub struct Faults {
     /// the parameter).
     pub ignore_resource_type: bool,
     /// Snapshots of either listing that share a `created_at` (see
-    /// [`SandboxBuilder::batches`](crate::SandboxBuilder::batches)) are
-    /// served in a different order on each query, as the API may (their
-    /// order is not specified).
+    /// [`SandboxBuilder::batches`](crate::SandboxBuilder::batches)) and
+    /// sit side by side are served in a different order on each query, as
+    /// the API may (their order is not specified). They sit side by side
+    /// when the listing is by `created_at`: everywhere under
+    /// [`Order::CreatedAt`](crate::Order::CreatedAt), the droplet
+    /// snapshots under [`Order::Realistic`](crate::Order::Realistic).
     pub unstable_batches: bool,
     /// Drift: after each page served from the account's listing, this
     /// many new snapshots (stamped with the server's clock) are inserted
-    /// (where `drift_insert_at` says; anywhere but the tail breaks the
-    /// API's order, oldest first) ...
+    /// where `drift_insert_at` says, whatever the [`Order`](crate::Order):
+    /// anywhere but where the order puts them breaks it (under
+    /// [`Order::CreatedAt`](crate::Order::CreatedAt), anywhere but the
+    /// tail) ...
     pub drift_insert: usize,
     /// ... and this many are deleted (where `drift_delete_at` says).
     pub drift_delete: usize,
@@ -65,14 +70,42 @@ pub struct Faults {
     /// Where drift deletes. Default: anywhere at random.
     pub drift_delete_at: Position,
     /// Rotation: after each page served from either listing, this many
-    /// snapshots are made (stamped with the server's clock, listed last)
-    /// and as many deleted (where `rotate_delete_at` says), in the
+    /// snapshots are made (stamped with the server's clock, listed where
+    /// the [`Order`](crate::Order) puts them: last when oldest first) and
+    /// as many deleted (where `rotate_delete_at` says), in the
     /// account's listing and, after a droplet's page, in that droplet's:
     /// a retention job, so no `meta.total` moves.
     pub rotate: usize,
     /// Where rotation deletes. Default: the head (the oldest, as
-    /// retention does).
+    /// retention does, when the listing is oldest first; under
+    /// [`Order::Realistic`](crate::Order::Realistic), the account's oldest
+    /// droplet snapshot).
     pub rotate_delete_at: Position,
+    /// Late snapshots: each droplet snapshot (or backup) made by rotation
+    /// is dated at the start of its action, a random span from one second
+    /// up to this long before it is made. DigitalOcean dates a droplet
+    /// snapshot by when its action started, and the action takes minutes
+    /// (1 to 3 per GB of used disk; 8.5 in one published example), so a
+    /// new snapshot first appears with a `created_at` before snapshots
+    /// already listed, and lands where the order puts that date: under
+    /// [`Order::CreatedAt`](crate::Order::CreatedAt), before newer
+    /// snapshots rather than last. Volume snapshots made by rotation are
+    /// stamped when made, as the API does. `None`: off.
+    pub late_snapshots: Option<Duration>,
+    /// With `late_snapshots`, each late snapshot is listed only once this
+    /// many more pages (of either listing) have been served after the one
+    /// that made it; 0 lists it at once (already dated before snapshots
+    /// listed before it). Its retention job deletes (where
+    /// `rotate_delete_at` says) when it is listed, as tools wait for the
+    /// action to complete, so no `meta.total` moves meanwhile.
+    pub late_pages: u64,
+    /// Growing sizes: each volume snapshot made by rotation or drift lists
+    /// `size_gigabytes: 0` until this many more pages (of either listing)
+    /// have been served after the one that made it, and its real size
+    /// after: a volume snapshot exists as soon as it is made, its size is
+    /// filled in later. Never compare whole objects to tell whether one
+    /// was seen. 0: off.
+    pub growing_sizes: u64,
     /// Pages of the account's listing served empty, once each (a hole in
     /// an eventually consistent backend).
     pub holes: Vec<u64>,
@@ -116,8 +149,8 @@ pub enum Position {
     /// Before every other item.
     #[default]
     Head,
-    /// After every other item (where new snapshots land on the real API,
-    /// which lists oldest first).
+    /// After every other item (where new snapshots land in a listing that
+    /// is oldest first).
     Tail,
     /// In the middle.
     Middle,
@@ -152,7 +185,8 @@ impl Faults {
     }
 
     /// A retention job: after each page served from either listing, `n`
-    /// snapshots made (listed last) and `n` deleted at `at`.
+    /// snapshots made (listed where the order puts them) and `n` deleted
+    /// at `at`.
     pub fn rotating(n: usize, at: Position) -> Self {
         Self {
             rotate: n,

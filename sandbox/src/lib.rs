@@ -8,13 +8,19 @@
 //!
 //! - Seeded, deterministic data: droplets with snapshots and backups,
 //!   volume snapshots, regions, tags (some `null`), fractional sizes,
-//!   `created_at` spread over years.
+//!   `created_at` spread over years, volume snapshot ids shaped like
+//!   version-1 UUIDs.
+//! - Served in the order public evidence shows ([`Order::Realistic`]: a
+//!   droplet's listing oldest first; the account's listing its droplet
+//!   snapshots oldest first, then its volume snapshots by id as a string),
+//!   or oldest first, by id, or in a fixed random order ([`Order`]).
 //! - Both endpoints as the real API answers them: envelope, absolute page
 //!   links, `meta.total`, the `resource_type` filter, 401/404/400 error
 //!   bodies, rate-limit headers and 429s from per-token budgets.
 //! - Reproducible faults: latency, 500/502/503 answers, truncated bodies,
-//!   periodic 429s, drift between pages, a `next` link to another host,
-//!   unknown enum values and extra fields.
+//!   periodic 429s, drift and rotation between pages, snapshots that
+//!   appear late dated at their start, sizes that grow after the fact, a
+//!   `next` link to another host, unknown enum values and extra fields.
 //! - Statistics for assertions: requests served, by status, the most
 //!   requests in flight at once, and a log of what was asked.
 //!
@@ -37,6 +43,7 @@
 
 mod data;
 mod faults;
+mod order;
 mod server;
 #[cfg(feature = "spec")]
 pub mod spec;
@@ -53,6 +60,7 @@ use tokio::task::JoinHandle;
 
 use data::{DataConfig, Dataset, ResourceType};
 pub use faults::{Faults, Position, TotalReport};
+pub use order::Order;
 use server::{Budgets, Shared, StatsInner};
 
 /// The token the sandbox requires unless told otherwise.
@@ -109,6 +117,7 @@ pub struct SandboxBuilder {
     look_alike_ids: bool,
     hostile_names: bool,
     batches: usize,
+    order: Order,
     addr: SocketAddr,
 }
 
@@ -126,6 +135,7 @@ impl Default for SandboxBuilder {
             look_alike_ids: false,
             hostile_names: false,
             batches: 1,
+            order: Order::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
         }
     }
@@ -217,6 +227,16 @@ impl SandboxBuilder {
         self
     }
 
+    /// The order both listings are served in. Default
+    /// [`Order::Realistic`]: what public evidence shows (a droplet's
+    /// listing oldest first; the account's listing its droplet snapshots
+    /// oldest first, then its volume snapshots by id as a string).
+    /// [`Order::CreatedAt`] is oldest first everywhere.
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = order;
+        self
+    }
+
     /// The address to listen on. Default `127.0.0.1:0` (a free port).
     pub fn addr(mut self, addr: SocketAddr) -> Self {
         self.addr = addr;
@@ -240,6 +260,7 @@ impl SandboxBuilder {
             look_alike_ids: self.look_alike_ids,
             hostile_names: self.hostile_names,
             batch: self.batches,
+            order: self.order,
         });
         let holes = self.faults.holes.clone();
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
@@ -318,7 +339,8 @@ impl Stats {
 
 impl Sandbox {
     /// A builder with the defaults: seed 1, 100 snapshots, token
-    /// [`DEFAULT_TOKEN`], DigitalOcean's rate limits, no faults.
+    /// [`DEFAULT_TOKEN`], DigitalOcean's rate limits, the
+    /// [`Order::Realistic`] order, no faults.
     pub fn builder() -> SandboxBuilder {
         SandboxBuilder::default()
     }
@@ -364,7 +386,9 @@ impl Sandbox {
     }
 
     /// The ids of the account's snapshots (`GET /v2/snapshots`) as they
-    /// stand, in listing order; `Some("droplet")` or `Some("volume")`
+    /// stand, in the order a query now serves them (before
+    /// [`Faults::unstable_batches`] reorders a batch; late snapshots not
+    /// listed yet are not in it); `Some("droplet")` or `Some("volume")`
     /// filters like `resource_type`.
     pub fn snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
         let data = sync::read(&self.shared.data);
@@ -376,8 +400,9 @@ impl Sandbox {
             .collect()
     }
 
-    /// The ids of one droplet's snapshots and backups, in listing order;
-    /// `None` for a droplet the sandbox does not have.
+    /// The ids of one droplet's snapshots and backups, in the order a
+    /// query now serves them; `None` for a droplet the sandbox does not
+    /// have.
     pub fn droplet_snapshot_ids(&self, droplet_id: u64) -> Option<Vec<u64>> {
         let data = sync::read(&self.shared.data);
         let items = data.droplets.get(&droplet_id)?;

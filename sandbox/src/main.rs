@@ -9,7 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use digitalocean_sandbox::{Faults, Position, RateLimits, Sandbox, TotalReport};
+use digitalocean_sandbox::{Faults, Order, Position, RateLimits, Sandbox, TotalReport};
 
 /// A fake DigitalOcean API for the snapshot listings, with seeded data,
 /// rate limits and reproducible faults.
@@ -28,6 +28,9 @@ struct Args {
     /// Seed of the data and of the random faults.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The order both listings are served in (DigitalOcean documents none).
+    #[arg(long, value_enum, default_value_t = OrderArg::Realistic)]
+    order: OrderArg,
     /// Add a droplet: ID:SNAPSHOTS:BACKUPS (repeatable).
     #[arg(long = "droplet", value_parser = parse_droplet)]
     droplets: Vec<(u64, usize, usize)>,
@@ -80,13 +83,32 @@ struct Args {
     #[arg(long, value_enum, default_value_t = At::Random)]
     drift_delete_at: At,
     /// Rotation after each page of either listing: this many snapshots
-    /// made (listed last, stamped now) and as many deleted, as a
-    /// retention job does (no total moves).
+    /// made (stamped now, listed where the order puts them) and as many
+    /// deleted, as a retention job does (no total moves).
     #[arg(long, default_value_t = 0)]
     rotate: usize,
     /// Where rotation deletes.
     #[arg(long, value_enum, default_value_t = At::Head)]
     rotate_delete_at: At,
+    /// Late snapshots: each droplet snapshot or backup made by rotation is
+    /// dated at the start of its action, 1 to SECONDS (default 600) before
+    /// it is made, so it appears dated before snapshots already listed.
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "600")]
+    late_snapshots: Option<u64>,
+    /// With --late-snapshots: list each late snapshot (and do its
+    /// retention job's deletion) only after this many more pages served.
+    #[arg(long, value_name = "PAGES", default_value_t = 0)]
+    late_pages: u64,
+    /// Growing sizes: each volume snapshot made by rotation or drift lists
+    /// size_gigabytes 0 until PAGES (default 3) more pages are served.
+    #[arg(
+        long,
+        value_name = "PAGES",
+        num_args = 0..=1,
+        default_value_t = 0,
+        default_missing_value = "3"
+    )]
+    growing_sizes: u64,
     /// Serve at most this many items a page, whatever per_page asks.
     #[arg(long)]
     page_cap: Option<u64>,
@@ -123,6 +145,32 @@ enum At {
     Tail,
     Middle,
     Random,
+}
+
+/// The order both listings are served in.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum OrderArg {
+    /// What public evidence shows: a droplet's listing oldest first; the
+    /// account's, its droplet snapshots oldest first, then its volume
+    /// snapshots by id as a string.
+    Realistic,
+    /// Oldest first everywhere (new snapshots last).
+    CreatedAt,
+    /// Every listing by id as a string.
+    IdString,
+    /// A fixed random permutation from the seed.
+    Random,
+}
+
+impl From<OrderArg> for Order {
+    fn from(order: OrderArg) -> Self {
+        match order {
+            OrderArg::Realistic => Order::Realistic,
+            OrderArg::CreatedAt => Order::CreatedAt,
+            OrderArg::IdString => Order::IdString,
+            OrderArg::Random => Order::Random,
+        }
+    }
 }
 
 impl From<At> for Position {
@@ -179,6 +227,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         drift_delete_at: args.drift_delete_at.into(),
         rotate: args.rotate,
         rotate_delete_at: args.rotate_delete_at.into(),
+        late_snapshots: args.late_snapshots.map(Duration::from_secs),
+        late_pages: args.late_pages,
+        growing_sizes: args.growing_sizes,
         holes: args.holes,
         page_cap: args.page_cap,
         total: args
@@ -191,6 +242,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut builder = Sandbox::builder()
         .addr(SocketAddr::new(args.host, args.port))
         .seed(args.seed)
+        .order(args.order.into())
         .snapshots(args.snapshots)
         .token((!args.any_token).then_some(args.token))
         .rate_limits(RateLimits {

@@ -321,7 +321,7 @@ fn droplet_page(shared: &Shared, raw_id: &str, params: &Params, rng: &mut ChaCha
     let total = i64::try_from(items.len()).unwrap_or(i64::MAX);
     let response = responses::page(&position, &window, total);
     drop(data);
-    rotate(shared, raw_id.parse().ok());
+    after_page(shared, raw_id.parse().ok(), false);
     response
 }
 
@@ -374,12 +374,7 @@ fn snapshots_page(shared: &Shared, params: &Params, rng: &mut ChaCha8Rng) -> Res
         let position = params.position(shared, "/v2/snapshots");
         responses::page(&position, &items, total)
     };
-    if faults.drift_insert > 0 || faults.drift_delete > 0 {
-        let mut data = crate::sync::write(&shared.data);
-        let at = (faults.drift_insert_at, faults.drift_delete_at);
-        data.drift(faults.drift_insert, faults.drift_delete, at, unix_now());
-    }
-    rotate(shared, None);
+    after_page(shared, None, true);
     response
 }
 
@@ -398,13 +393,23 @@ fn shuffle_batches(listed: &mut [&Item], rng: &mut ChaCha8Rng) {
     }
 }
 
-/// Rotation after a page served (of the account's listing, or of
-/// `droplet`'s), when the faults call for it.
-fn rotate(shared: &Shared, droplet: Option<u64>) {
+/// What changes after a page served (of the account's listing, or of
+/// `droplet`'s), when the faults call for it: late snapshots and grown
+/// sizes come due, then drift (after the account's pages) and rotation.
+fn after_page(shared: &Shared, droplet: Option<u64>, account: bool) {
     let faults = &shared.faults;
+    let drift = account && (faults.drift_insert > 0 || faults.drift_delete > 0);
+    let waits = faults.late_snapshots.is_some() || faults.growing_sizes > 0;
+    if !(drift || waits || faults.rotate > 0) {
+        return;
+    }
+    let mut data = crate::sync::write(&shared.data);
+    data.page_served();
+    if drift {
+        data.drift(faults, unix_now());
+    }
     if faults.rotate > 0 {
-        let mut data = crate::sync::write(&shared.data);
-        data.rotate(faults.rotate, faults.rotate_delete_at, unix_now(), droplet);
+        data.rotate(faults, unix_now(), droplet);
     }
 }
 

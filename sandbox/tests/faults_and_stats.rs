@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{get, http};
-use digitalocean_sandbox::{DEFAULT_TOKEN, Faults, RateLimits, Sandbox};
+use digitalocean_sandbox::{DEFAULT_TOKEN, Faults, Order, RateLimits, Sandbox};
 
 const TOKEN: Option<&str> = Some(DEFAULT_TOKEN);
 
@@ -52,6 +52,7 @@ async fn the_data_looks_like_an_account() {
     let sandbox = Sandbox::builder()
         .snapshots(2_000)
         .seed(3)
+        .order(Order::CreatedAt)
         .rate_limits(RateLimits::unlimited())
         .start()
         .await
@@ -97,7 +98,10 @@ async fn the_data_looks_like_an_account() {
         .iter()
         .filter_map(|i| i["created_at"].as_str())
         .collect();
-    assert!(created.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    assert!(
+        created.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first under Order::CreatedAt"
+    );
 }
 
 #[tokio::test]

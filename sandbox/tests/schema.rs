@@ -5,7 +5,7 @@
 mod common;
 
 use common::{DROPLET_LIST, ERROR, SNAPSHOT_LIST, get, validate};
-use digitalocean_sandbox::{DEFAULT_TOKEN, Faults, RateLimits, Sandbox};
+use digitalocean_sandbox::{DEFAULT_TOKEN, Faults, Order, Position, RateLimits, Sandbox};
 
 const TOKEN: Option<&str> = Some(DEFAULT_TOKEN);
 
@@ -119,6 +119,40 @@ async fn extra_fields_still_validate() {
     assert_valid(SNAPSHOT_LIST, "extra fields", &answer);
     let answer = get(sandbox.base_url(), "/v2/droplets/5/snapshots", TOKEN).await;
     assert_valid(DROPLET_LIST, "extra fields", &answer);
+}
+
+/// Every order, late snapshots and sizes of 0 are answers the schema
+/// allows.
+#[tokio::test]
+async fn every_order_and_the_new_snapshot_faults_still_validate() {
+    for order in [
+        Order::Realistic,
+        Order::CreatedAt,
+        Order::IdString,
+        Order::Random,
+    ] {
+        let sandbox = Sandbox::builder()
+            .snapshots(120)
+            .droplet(5, 6, 3)
+            .order(order)
+            .faults(Faults {
+                late_snapshots: Some(std::time::Duration::from_secs(600)),
+                growing_sizes: 2,
+                ..Faults::rotating(2, Position::Random)
+            })
+            .start()
+            .await
+            .unwrap();
+        let mut zero = false;
+        for _ in 0..4 {
+            let answer = get(sandbox.base_url(), "/v2/snapshots?per_page=200", TOKEN).await;
+            assert_valid(SNAPSHOT_LIST, &format!("{order:?}"), &answer);
+            zero |= answer.body.contains("\"size_gigabytes\":0,");
+            let answer = get(sandbox.base_url(), "/v2/droplets/5/snapshots", TOKEN).await;
+            assert_valid(DROPLET_LIST, &format!("{order:?}"), &answer);
+        }
+        assert!(zero, "{order:?}: a size of 0 was served");
+    }
 }
 
 /// The faults that are meant to break the schema, and how:
