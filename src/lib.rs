@@ -22,7 +22,6 @@ mod pagination;
 mod rate;
 mod redact;
 mod retry;
-mod served;
 mod transport;
 mod walk;
 
@@ -33,7 +32,7 @@ pub use endpoints::{DropletSnapshotsEndpoint, Endpoint, SnapshotsEndpoint};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
 pub use model::{
     DropletSnapshot, Page, PageLinks, Progress, RateLimit, ResourceType, Snapshot, SnapshotType,
-    WalkSummary,
+    ListingProof, WalkSummary,
 };
 pub use pagination::{Items, List, ListDropletSnapshots, ListSnapshots, Pages};
 pub use retry::RetryPolicy;

@@ -469,14 +469,44 @@ pub struct WalkSummary {
     /// that reached it, and before the end). False only for a walk that
     /// ended without adding up, under `strict(false)`.
     pub consistent: bool,
-    /// The listing changed (or contradicted itself) while it was read, so
-    /// the walk re-read it.
+    /// The listing changed (or contradicted itself) while it was read:
+    /// its totals moved, or the walk needed more than one count to prove
+    /// it.
     pub changed: bool,
-    /// Passes over the listing: 1 for a walk that needed no re-read.
+    /// Passes over the listing: 1 for a listing that fit one page, 2 for
+    /// a longer one that held still, more when it changed.
     pub passes: u32,
-    /// Items first delivered by a re-read: skipped by an earlier pass
-    /// because the listing shifted, or created during the walk.
+    /// Items first delivered by a later pass (or a count between two):
+    /// skipped by an earlier pass because the listing shifted, or created
+    /// during the walk.
     pub recovered: u64,
-    /// Pages requested, re-reads and pages cancelled in flight included.
+    /// Requests made: pages, counts between passes, and pages cancelled
+    /// in flight.
     pub requests: u64,
+    /// How the walk proved that it delivered every snapshot that existed
+    /// throughout; `None` while it runs, for a walk stopped by its limit,
+    /// and for one that did not add up.
+    pub proof: Option<ListingProof>,
+}
+
+/// How a walk proved its listing whole ([`WalkSummary::proof`]); the
+/// crate's documentation gives the argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ListingProof {
+    /// The listing's first page was shorter than the page size and its
+    /// own total said it held the whole listing: one request.
+    OnePage,
+    /// After pass `after_pass`, a request alone counted `counted`
+    /// snapshots, and every one of them was seen both before that count
+    /// and after it: every snapshot that existed when it was counted was
+    /// delivered. `passes` is the number of passes the walk made.
+    Counted {
+        /// Passes over the listing.
+        passes: u32,
+        /// The count the proof met.
+        counted: u64,
+        /// The pass the count followed.
+        after_pass: u32,
+    },
 }

@@ -222,9 +222,6 @@ impl ClientHooks for generated::Client {
         let (response, broken) = read_bounded(response, limits, timer.as_ref()).await?;
         if broken.is_some() {
             let _ = CALL.try_with(|call| call.broken.set(broken));
-        } else if response.status() == reqwest::StatusCode::OK {
-            // In whole, before it is decoded: what a walk waits for.
-            crate::served::answered();
         }
         Ok(response)
     }

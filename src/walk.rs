@@ -1,6 +1,7 @@
 //! The walk engine behind [`List::pages`](crate::List::pages): which page
-//! to fetch next, prefetch tasks, de-duplication, the limit, re-reads of a
-//! listing that changed, and when the walk ends.
+//! to fetch next, prefetch tasks, de-duplication, the passes and the
+//! count between them that prove a listing whole, and when the walk
+//! ends.
 //!
 //! # The guarantee, and where it is decided
 //!
@@ -8,65 +9,72 @@
 //! walk exactly once (and maybe items created during it, each once); any
 //! other walk ends with an error that says what did not add up. It ends
 //! within [`ListOptions::max_pages`] requests whatever the server says.
+//! It rests only on what DigitalOcean documents: pages by number,
+//! `meta.total`, ids that name one snapshot; never on the listing's
+//! order, on `created_at`, on the `Date` header, or on a page's total
+//! being counted with its rows.
 //!
-//! - **Order and window.** The walk's own pass requests pages in increasing
-//!   order, the first one alone (it gives the total and the server's real
-//!   page size), then up to `concurrency` at once, and yields them in the
-//!   order requested ([`WalkState::refill`]). Dropping the walk drops the
-//!   fetches and aborts their tasks.
-//! - **The end of a pass** is a page shorter than the page size, or the
-//!   last page by the total when it holds exactly what the total says; a
-//!   full page where the total says the listing has ended is read past,
-//!   never trusted (`Paging::read`, in `walk/paging.rs`).
+//! - **Order and window.** A pass requests pages in increasing order,
+//!   the walk's first page alone (it gives the total and the server's
+//!   real page size), then up to `concurrency` at once, and yields them
+//!   in the order requested ([`WalkState::refill`]). Dropping the walk
+//!   drops the fetches and aborts their tasks.
+//! - **The end of a pass** is the page its own total names as the last,
+//!   when that page is short or holds what the total says; a full page
+//!   where the total says the listing has ended is read past; a short
+//!   page before the end by its own total is a hole and is read past
+//!   (`Paging::read`, in `walk/paging.rs`).
 //! - **Once.** Ids are kept as exact keys (`walk/keys.rs`); an item whose
 //!   id was delivered is never delivered again ([`WalkState::read_page`]).
-//! - **Trust.** Each pass records the totals it saw and whether any page
-//!   contradicted its own total (`walk/pass.rs` explains which changes can
-//!   skip an item in which reading order). A pass that cannot be trusted
-//!   is followed by a re-read, one page at a time, in the order the change
-//!   cannot fool: increasing after insertions, decreasing after deletions.
-//!   Items a re-read finds are delivered after the others. A walk whose
-//!   passes never settle, or that reads the same contradiction twice, ends
-//!   with [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)
-//!   ([`WalkState::end_pass`]).
+//! - **Proof.** A listing that fit its first page, short and whole by its
+//!   own total, is proven by that page. Any other is read again after a
+//!   count taken alone between the two passes, with another page size
+//!   (other addresses than the first pass, which a cache in front of the
+//!   API has not seen); it is proven when the snapshots seen on both
+//!   sides of a count reach it (`walk/proof.rs` gives the argument,
+//!   `walk/pass.rs` decides). A listing that keeps changing is read
+//!   again, up to `max_passes` times; then the walk ends with
+//!   [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)
+//!   ([`WalkState::end_pass`], in `walk/end.rs`). Broken on purpose by
+//!   the tests `an_unchanging_listing_in_any_order_is_proven`,
+//!   `a_walk_that_ends_ok_missed_nothing_under_any_change` and
+//!   `without_the_count_a_changing_listing_is_not_proven` (in
+//!   `walk/tests.rs`).
 //! - **Progress or stop.** A page that brings nothing new to its pass
-//!   counts against a budget of [`STALL_BUDGET`] per pass; every request
-//!   counts against `max_pages` ([`WalkState::read_page`],
-//!   [`WalkState::refill`]).
-
+//!   counts against a budget of [`STALL_BUDGET`] (plus the window) in a
+//!   row, per pass; every request counts against `max_pages`
+//!   ([`WalkState::read_page`], [`WalkState::refill`]).
 //!
 //! # Layout
 //!
 //! - `walk.rs` (here): [`WalkState`], its parts, and the loop of
 //!   [`WalkState::next`]: start, refill, read, end.
-//! - `walk/paging.rs`: which page is fetched next, in which order, and
-//!   all page arithmetic ([`paging::Paging`]).
+//! - `walk/paging.rs`: which page is fetched next, when a pass is over,
+//!   and the page arithmetic ([`paging::Paging`]).
 //! - `walk/in_flight.rs`: the fetches in flight and the one way to cancel
-//!   them; which of them the server has answered (`served.rs`); a panic
-//!   in a fetch task resumes in the caller.
+//!   them; a panic in a fetch task resumes in the caller.
 //! - `walk/window.rs`: how many pages the walk asks for at once.
-//! - `walk/read.rs`: reading one page (count against total, new items,
+//! - `walk/read.rs`: reading one page or count (its facts, new items,
 //!   the limit, delivery).
-//! - `walk/pass.rs`: what one pass saw and whether it can be trusted.
-//! - `walk/reread.rs`: the end of a pass: trust it, read again, or fail.
-//! - `walk/ties.rs`: batches of snapshots made in one second that a page
-//!   boundary splits, and the one page that holds each whole;
-//!   `walk/batches.rs`: asking for those pages and reading them.
+//! - `walk/pass.rs`: what one pass read, and the verdict at its end.
+//! - `walk/proof.rs`: the counts between passes and the snapshots seen
+//!   around each: the argument that makes a walk whole.
+//! - `walk/end.rs`: the end of a pass: finish, count and read again, or
+//!   fail.
 //! - `walk/keys.rs`: exact, small de-duplication keys, kept in the
 //!   compact table of `walk/keys/table.rs`.
 //! - `walk/options.rs`: the settings of a walk.
 
-mod batches;
+mod end;
 mod in_flight;
 mod keys;
 mod options;
 mod paging;
 mod pass;
+mod proof;
 mod read;
-mod reread;
 #[cfg(test)]
 mod tests;
-mod ties;
 mod window;
 
 pub(crate) use options::{ListOptions, read_summary};
@@ -80,10 +88,11 @@ use crate::client::{CallOptions, Client};
 use crate::endpoints::{Endpoint, MAX_PER_PAGE, PageRequest};
 use crate::error::{Error, Result};
 use crate::model::{Page, WalkSummary};
-use in_flight::{Event, InFlight};
+use in_flight::{InFlight, Role};
 use keys::Seen;
-use paging::{Direction, Paging};
+use paging::Paging;
 use pass::Pass;
+use proof::Evidence;
 use window::Window;
 
 /// The most pages a walk may fetch at once, and its default cap (the
@@ -95,8 +104,8 @@ pub(crate) const DEFAULT_CONCURRENCY: usize = MAX_CONCURRENCY;
 /// DigitalOcean's hourly budget, so a walk that needed more could not
 /// finish within an hour anyway.
 pub(crate) const DEFAULT_MAX_PAGES: u64 = 5_000;
-/// The most passes over the listing by default: the walk and three
-/// re-reads.
+/// The most passes over the listing by default: the walk, the second
+/// look every longer listing needs, and two more for one that changed.
 pub(crate) const DEFAULT_MAX_PASSES: u32 = 4;
 /// Pages per pass that may hold items without anything new to the pass.
 pub(crate) const STALL_BUDGET: u32 = 3;
@@ -113,8 +122,13 @@ pub(crate) struct WalkState<E: Endpoint> {
     window: Window,
     /// What the current pass saw.
     pass: Pass,
-    /// What the passes before it left to compare against.
-    history: History,
+    /// The counts between passes and what was seen around them.
+    evidence: Evidence,
+    /// The page sizes the passes asked for so far (and the first pass's
+    /// served size): a later pass asks for one not among them.
+    sizes: Vec<u64>,
+    /// The size the server served the first pass.
+    reference_size: u64,
     /// The ids delivered so far (empty with `dedup(false)`).
     seen: Seen,
     /// What bounds the walk besides its settings.
@@ -129,16 +143,6 @@ struct Source<E> {
     client: Client,
     endpoint: E,
     options: ListOptions,
-}
-
-/// What earlier passes saw.
-struct History {
-    /// A summary of everything the previous pass read: two identical
-    /// passes in a row mean the server gives the same answer every time.
-    previous_fingerprint: Option<u64>,
-    /// The server's clock when it answered the walk's first page (its
-    /// `Date`): snapshots dated well after it were made during the walk.
-    began: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What bounds a walk besides its settings.
@@ -202,11 +206,10 @@ impl<E: Endpoint> WalkState<E> {
             },
             in_flight: InFlight::new(),
             window,
-            pass: Pass::new(1, Direction::Ascending),
-            history: History {
-                previous_fingerprint: None,
-                began: None,
-            },
+            pass: Pass::new(1),
+            evidence: Evidence::default(),
+            sizes: Vec::new(),
+            reference_size: asked,
             seen: Seen::default(),
             bounds: Bounds {
                 allowance: u64::MAX,
@@ -242,23 +245,19 @@ impl<E: Endpoint> WalkState<E> {
             if let Err(e) = self.refill() {
                 return self.fail(e);
             }
-            let held_back = self.paging.held_back(self.limit_last());
-            let done = match self.in_flight.next(held_back).await {
-                Some(Event::Done(done)) => done,
-                // The page held back can go now.
-                Some(Event::AllAnswered) => continue,
-                None => match self.end_pass() {
+            let Some(done) = self.in_flight.next().await else {
+                match self.end_pass() {
                     Step::End(end) => return end,
                     _ => continue,
-                },
+                }
             };
-            if self.pass.number == 1 && done.page > self.paging.start() && done.tag.is_none() {
+            if self.pass.number == 1 && done.page > self.paging.start() && done.role == Role::Page {
                 let troubled = self.source.client.troubled();
                 self.window.observe(done.took, done.waited, troubled);
             }
-            let step = match (done.result, done.tag) {
-                (Ok(page), None) => self.read_page(done.page, done.alone, page),
-                (Ok(page), Some(group)) => self.read_batch(group, page),
+            let step = match (done.result, done.role) {
+                (Ok(page), Role::Page) => self.read_page(done.page, page),
+                (Ok(page), Role::Probe) => self.read_probe(page),
                 (Err(e), _) => Step::End(self.fail_at(e, done.page)),
             };
             match step {
@@ -288,9 +287,11 @@ impl<E: Endpoint> WalkState<E> {
     }
 
     /// Starts as many requests as the window, the plan, the limit, the
-    /// ceiling and the rate limit allow. Re-reads go one page at a time.
+    /// ceiling and the rate limit allow. The walk's first page goes
+    /// alone; so does a count between passes (the pass before it is over,
+    /// and the next starts once it is read: `walk/end.rs`).
     fn refill(&mut self) -> Result<()> {
-        let window = if self.pass.number > 1 || self.paging.nothing_read() {
+        let window = if self.pass.number == 1 && self.paging.nothing_read() {
             1
         } else {
             let room = self.source.client.pace_room();
@@ -298,12 +299,11 @@ impl<E: Endpoint> WalkState<E> {
         };
         let cap = self.limit_last();
         while self.in_flight.len() < window {
-            let answered = self.in_flight.all_answered();
-            let Some(page) = self.paging.next_wanted(cap, answered) else {
+            let Some(page) = self.paging.next_wanted(cap) else {
                 break;
             };
             self.check_ceiling("with the listing not yet read to its end")?;
-            self.spawn(page, self.paging.asked(), None);
+            self.spawn(page, self.paging.asked(), Role::Page);
             self.paging.requested();
             self.bounds.allowance = self.bounds.allowance.saturating_sub(1);
         }
@@ -322,9 +322,8 @@ impl<E: Endpoint> WalkState<E> {
         Ok(())
     }
 
-    /// Asks for `page` of `per_page` items, tagged with `tag` (a batch
-    /// read whole) or not (a page of the pass).
-    fn spawn(&mut self, page: u64, per_page: u64, tag: Option<usize>) {
+    /// Asks for `page` of `per_page` items, for `role`.
+    fn spawn(&mut self, page: u64, per_page: u64, role: Role) {
         let Source {
             client,
             endpoint,
@@ -347,13 +346,12 @@ impl<E: Endpoint> WalkState<E> {
             (page, took)
         }
         .instrument(span);
-        // The first page and one-at-a-time reads have nothing to overlap.
+        // The first page and a count have nothing to overlap.
         let prefetch = options.concurrency > 1
-            && self.pass.number == 1
-            && page > self.paging.start()
-            && tag.is_none();
+            && (self.pass.number > 1 || page > self.paging.start())
+            && role == Role::Page;
         self.report.local.requests += 1;
-        self.in_flight.push(page, fetch, prefetch, tag);
+        self.in_flight.push(page, fetch, prefetch, role);
     }
 
     /// The last page the limit can need, if every page read from here on
@@ -379,7 +377,7 @@ impl<E: Endpoint> WalkState<E> {
     fn finish(&mut self, consistent: bool) {
         self.report.local.complete = true;
         self.report.local.consistent = consistent;
-        self.report.local.changed |= self.pass.changed();
+        self.report.local.changed |= self.pass.totals_moved();
         self.close();
     }
 
@@ -397,8 +395,8 @@ impl<E: Endpoint> WalkState<E> {
             // Nothing was sent: there is nothing to resume.
             return Some(Err(error));
         }
-        // A re-read failed after the walk's own pass was delivered whole:
-        // a new walk has to start over.
+        // A later pass failed after the walk's own pass was delivered
+        // whole: a new walk has to start over.
         let resume = if self.pass.number == 1 {
             page
         } else {

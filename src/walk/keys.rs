@@ -10,7 +10,7 @@
 
 mod table;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::endpoints::ItemId;
 use table::Table;
@@ -49,10 +49,11 @@ impl ItemKey {
     }
 }
 
-/// A set of item keys, one table per form so each holds only what it
-/// needs: 4 bytes a number up to `u32::MAX`, 8 a larger one, 16 a UUID
-/// (each a quarter more for the table's free slots: `keys/table.rs`),
-/// other ids whole. Sized once from the listing's first total
+/// The item keys a walk has seen, each with a one-byte mark (the stage
+/// of the walk it was last seen in: `walk/proof.rs`); one table per form
+/// so each holds only what it needs: 4 bytes a number up to `u32::MAX`,
+/// 8 a larger one, 16 a UUID, and the mark (each a quarter more for the
+/// table's free slots: `keys/table.rs`), other ids whole. Sized once from the listing's first total
 /// ([`reserve`](Self::reserve)), it does not grow by doubling (and hold
 /// two tables at once) as a walk goes.
 #[derive(Debug, Default)]
@@ -63,7 +64,7 @@ pub(super) struct Seen {
     /// Any other number.
     wide: Table<i64>,
     uuids: Table<u128>,
-    texts: HashSet<Box<str>>,
+    texts: HashMap<Box<str>, u8>,
 }
 
 /// The most keys reserved ahead: 4 million (about 20 MB of numbers). A
@@ -72,26 +73,42 @@ pub(super) struct Seen {
 const MAX_RESERVED: u64 = 4_000_000;
 
 impl Seen {
-    pub(super) fn contains(&self, key: &ItemKey) -> bool {
+    /// The mark of `key`, if the walk has seen it.
+    #[cfg(test)]
+    pub(super) fn get(&self, key: &ItemKey) -> Option<u8> {
         match key {
             ItemKey::Number(n) => match u32::try_from(*n) {
-                Ok(small) => self.numbers.contains(small),
-                Err(_) => self.wide.contains(*n),
+                Ok(small) => self.numbers.get(small),
+                Err(_) => self.wide.get(*n),
             },
-            ItemKey::Uuid(high, low) => self.uuids.contains(join(*high, *low)),
-            ItemKey::Text(text) => self.texts.contains(text),
+            ItemKey::Uuid(high, low) => self.uuids.get(join(*high, *low)),
+            ItemKey::Text(text) => self.texts.get(text).copied(),
         }
     }
 
-    /// True when `key` was not in the set.
-    pub(super) fn insert(&mut self, key: ItemKey) -> bool {
+    /// Records a sighting of `key`: its mark becomes `mark(previous)`;
+    /// returns `previous` (`None`: the walk had not seen it).
+    pub(super) fn sight(&mut self, key: ItemKey, mark: impl FnOnce(Option<u8>) -> u8) -> Option<u8> {
         match key {
             ItemKey::Number(n) => match u32::try_from(n) {
-                Ok(small) => self.numbers.insert(small),
-                Err(_) => self.wide.insert(n),
+                Ok(small) => self.numbers.sight(small, mark),
+                Err(_) => self.wide.sight(n, mark),
             },
-            ItemKey::Uuid(high, low) => self.uuids.insert(join(high, low)),
-            ItemKey::Text(text) => self.texts.insert(text),
+            ItemKey::Uuid(high, low) => self.uuids.sight(join(high, low), mark),
+            ItemKey::Text(text) => {
+                let slot = self.texts.entry(text);
+                match slot {
+                    std::collections::hash_map::Entry::Occupied(mut e) => {
+                        let previous = *e.get();
+                        e.insert(mark(Some(previous)));
+                        Some(previous)
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(mark(None));
+                        None
+                    }
+                }
+            }
         }
     }
 
@@ -203,7 +220,7 @@ mod tests {
     #[test]
     fn numbers_on_either_side_of_u32_stay_apart_and_are_found() {
         let mut seen = Seen::default();
-        let numbers = [
+        let numbers: [i64; 7] = [
             0,
             1,
             i64::from(u32::MAX),
@@ -212,14 +229,14 @@ mod tests {
             i64::MIN,
             i64::MAX,
         ];
-        for n in numbers {
-            assert!(seen.insert(ItemKey::Number(n)), "{n} is new");
+        for (i, n) in numbers.into_iter().enumerate() {
+            assert_eq!(seen.sight(ItemKey::Number(n), |_| i as u8), None, "{n} is new");
         }
-        for n in numbers {
-            assert!(seen.contains(&ItemKey::Number(n)), "{n} is found");
-            assert!(!seen.insert(ItemKey::Number(n)), "{n} is not new twice");
+        for (i, n) in numbers.into_iter().enumerate() {
+            assert_eq!(seen.get(&ItemKey::Number(n)), Some(i as u8), "{n} is found");
+            assert_eq!(seen.sight(ItemKey::Number(n), |m| m.unwrap_or(0) + 1), Some(i as u8), "{n} is not new twice");
         }
-        assert!(!seen.contains(&ItemKey::Number(2)));
+        assert_eq!(seen.get(&ItemKey::Number(2)), None);
     }
 
     #[test]

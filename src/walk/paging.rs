@@ -1,36 +1,25 @@
-//! Which pages a pass reads, in which order, and when it is over: the one
-//! place that decides which page is fetched next, and the only one that
-//! does page arithmetic (the offset of a page, the last page by a total,
-//! what a page should hold).
+//! Which pages a pass reads and when it is over, and the page
+//! arithmetic of the walk (the offset of a page, the last page by a
+//! total, what a page should hold). The probe between two passes
+//! (`walk/proof.rs`) picks its page with [`Paging::beyond`].
 
-/// The order a pass reads pages in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Direction {
-    /// From the first page on: the walk itself.
-    Ascending,
-    /// From the last page down: re-reads (see `walk/pass.rs` for why
-    /// this order cannot be fooled by the changes the API allows).
-    Descending,
-}
+use crate::endpoints::MAX_PER_PAGE;
 
 /// What a pass has read and will read next.
 #[derive(Debug)]
 pub(super) struct Paging {
     /// The first page of the walk (`List::page`, default 1).
     start: u64,
-    /// The page size every request asks for.
+    /// The page size the current pass asks for.
     asked: u64,
     /// The page size the server serves: `asked`, or less when the first
-    /// page shows the server caps it.
+    /// page showed that the server caps it.
     size: u64,
-    direction: Direction,
     /// The next page to request.
     next: u64,
-    /// The last page the pass plans to request (ascending), from the
-    /// totals read so far.
+    /// The last page the pass plans to request, from the totals read so
+    /// far.
     planned_last: u64,
-    /// The page that holds the end of the listing by the latest total.
-    end: u64,
     /// The page read last (`start - 1` before the first).
     read_up_to: u64,
     /// The pass has read the end of the listing: nothing more to request.
@@ -52,21 +41,19 @@ impl Paging {
             start,
             asked,
             size: asked,
-            direction: Direction::Ascending,
             next: start,
             planned_last: start,
-            end: start,
             read_up_to: start.saturating_sub(1),
             ended: false,
         }
     }
 
-    /// The page size every request asks for.
+    /// The page size the current pass asks for.
     pub(super) fn asked(&self) -> u64 {
         self.asked
     }
 
-    /// The page size the server serves (what the first page showed).
+    /// The page size the server serves the current pass.
     pub(super) fn size(&self) -> u64 {
         self.size
     }
@@ -74,10 +61,6 @@ impl Paging {
     /// The first page of the walk.
     pub(super) fn start(&self) -> u64 {
         self.start
-    }
-
-    pub(super) fn direction(&self) -> Direction {
-        self.direction
     }
 
     /// Whether the pass has read the end of the listing.
@@ -91,13 +74,8 @@ impl Paging {
         self.read_up_to < self.start
     }
 
-    /// The page read last, or the start before any.
-    pub(super) fn position(&self) -> u64 {
-        self.read_up_to.max(self.start)
-    }
-
-    /// The page after the one read last: where an ascending pass that
-    /// stops here would resume.
+    /// The page after the one read last: where a pass that stops here
+    /// would resume.
     pub(super) fn first_unread(&self) -> u64 {
         self.read_up_to.saturating_add(1).max(self.start)
     }
@@ -118,12 +96,6 @@ impl Paging {
         total.saturating_sub(self.offset(page)).min(self.size)
     }
 
-    /// What the walk reads when the listing has `total` items: all of it,
-    /// less the pages before the start.
-    pub(super) fn expected_items(&self, total: u64) -> u64 {
-        total.saturating_sub(self.offset(self.start))
-    }
-
     /// The last page `room` more items can need, if every page read from
     /// here on brought a full page of new ones.
     pub(super) fn last_for(&self, room: u64) -> u64 {
@@ -131,7 +103,7 @@ impl Paging {
             .saturating_add(room.div_ceil(self.size.max(1)))
     }
 
-    /// On the walk's first page: a page shorter than asked while the total
+    /// On a pass's first page: a page shorter than asked while the total
     /// says more follow shows the server's real page size.
     pub(super) fn learn_size(&mut self, count: u64, total: u64) {
         let remaining = total.saturating_sub(self.offset(self.start));
@@ -146,93 +118,85 @@ impl Paging {
     }
 
     /// The next page to request, if the pass wants one and no page beyond
-    /// `cap` (the limit's) is needed. `answered` says the server has
-    /// answered every request in flight whole (`served.rs`).
-    ///
-    /// Reading upwards, the page that holds the end of the listing by the
-    /// latest total (and any past it) waits until every other page has
-    /// been answered: served after them, it is what proves nothing was
-    /// deleted while the pass read (see `walk/pass.rs`). It costs no
-    /// request, and a round trip only when the pages before it are all
-    /// in flight at once (then the floor of a proven walk is three round
-    /// trips: the first page, the others, the end).
-    pub(super) fn next_wanted(&self, cap: u64, answered: bool) -> Option<u64> {
-        let wanted = !self.ended
-            && match self.direction {
-                Direction::Ascending => {
-                    self.next <= self.planned_last.min(cap) && (answered || self.next < self.end)
-                }
-                Direction::Descending => self.next >= self.start && self.next > 0,
-            };
+    /// `cap` (the limit's) is needed.
+    pub(super) fn next_wanted(&self, cap: u64) -> Option<u64> {
+        let wanted = !self.ended && self.next <= self.planned_last.min(cap);
         wanted.then_some(self.next)
-    }
-
-    /// Whether [`next_wanted`](Self::next_wanted) holds a page back until
-    /// every page in flight has been answered.
-    pub(super) fn held_back(&self, cap: u64) -> bool {
-        self.next_wanted(cap, true).is_some() && self.next_wanted(cap, false).is_none()
     }
 
     /// The page [`next_wanted`](Self::next_wanted) named was requested.
     pub(super) fn requested(&mut self) {
-        match self.direction {
-            Direction::Ascending => self.next = self.next.saturating_add(1),
-            // Stops below `start`: `next_wanted` is `None` from there.
-            Direction::Descending => self.next = self.next.saturating_sub(1),
-        }
+        self.next = self.next.saturating_add(1);
     }
 
     /// Page `page` was read, with `count` items and `total`: plans what
-    /// the pass reads next, or ends it.
+    /// the pass reads next, or ends it. The pass ends on the page its
+    /// own total names as the last when that page is short or holds what
+    /// the total says; a full page where the total says the listing has
+    /// ended is read past; a short page before the end by its total (a
+    /// hole, a cap, or a listing that shrank) does not end the pass.
     pub(super) fn read(&mut self, page: u64, count: u64, total: u64) -> After {
-        self.read_up_to = page;
-        if self.direction == Direction::Descending {
-            self.ended = page <= self.start;
-            return if self.ended { After::End } else { After::More };
-        }
+        self.read_up_to = self.read_up_to.max(page);
         let by_total = self.last_by_total(total);
-        self.end = by_total;
         let at_end = page >= by_total;
         if at_end && (count < self.size || count == self.expected_count(page, total)) {
             self.ended = true;
             return After::End;
         }
         self.planned_last = if count < self.size {
-            // A short page before the end by the total: a hole, or the
-            // listing shrank. Read on to the end; the pass will not be
-            // trusted.
-            by_total
+            by_total.max(self.planned_last)
         } else {
-            // A full page: read on, past a total that says it has ended.
-            by_total.max(page.saturating_add(1))
+            by_total.max(page.saturating_add(1)).max(self.planned_last)
         };
         After::More
     }
 
-    /// Starts a new pass in `direction` over a listing whose latest total
-    /// is `latest`.
-    /// Starts the pass downwards again from the page that holds the end
-    /// by `latest`, below the one it started on (which came back empty).
-    pub(super) fn restart_lower(&mut self, latest: u64) {
-        self.restart(Direction::Descending, latest);
-        self.next = self.last_by_total(latest);
-        self.planned_last = self.next;
-        self.end = self.next;
-    }
-
-    pub(super) fn restart(&mut self, direction: Direction, latest: u64) {
-        self.direction = direction;
+    /// Starts the next pass, from the start page, asking for `asked`
+    /// items a page (served whole: the sizes a later pass asks for are
+    /// at most the served size of the first), over a listing whose
+    /// latest total is `latest`.
+    pub(super) fn restart(&mut self, asked: u64, latest: u64) {
+        self.asked = asked;
+        self.size = asked;
         self.ended = false;
-        self.next = match direction {
-            Direction::Ascending => self.start,
-            // From the highest page that could hold an item: by the latest
-            // total, or the furthest the last pass read.
-            Direction::Descending => self.last_by_total(latest).max(self.read_up_to),
-        };
-        self.planned_last = self.next;
-        self.end = self.next;
+        self.next = self.start;
+        self.planned_last = self.last_by_total(latest);
         self.read_up_to = self.start.saturating_sub(1);
     }
+
+    /// A page of `per_page` items past the end of a listing of `total`,
+    /// `extra` pages further: a probe holds no rows unless the listing
+    /// grew.
+    pub(super) fn beyond(total: u64, per_page: u64, extra: u64) -> u64 {
+        total
+            .div_ceil(per_page.max(1))
+            .saturating_add(1)
+            .saturating_add(extra)
+    }
+}
+
+/// A page size for the next pass: one no earlier pass (in `used`) asked
+/// for, close below the size `served` (so the pass costs about as many
+/// pages and its pages straddle the earlier boundaries), above it when
+/// it is too small; chosen at random among those, so two walks in a row
+/// ask for other addresses than the one before (a cache in front of the
+/// API answers an address it has seen with what it saw).
+pub(super) fn next_size(served: u64, used: &[u64]) -> u64 {
+    let served = served.clamp(1, MAX_PER_PAGE);
+    let below = served.saturating_sub(8).max(1)..served;
+    let above = served.saturating_add(1)..=served.saturating_add(8).min(MAX_PER_PAGE);
+    // Below first: a server that caps its pages serves every size below
+    // the cap as asked.
+    for range in [below, above.start().to_owned()..above.end().saturating_add(1)] {
+        let fresh: Vec<u64> = range.filter(|s| !used.contains(s)).collect();
+        if let Some(&size) = fresh.get(fastrand::usize(..fresh.len().max(1))) {
+            return size;
+        }
+    }
+    (1..=MAX_PER_PAGE)
+        .rev()
+        .find(|s| !used.contains(s))
+        .unwrap_or(served)
 }
 
 #[cfg(test)]
@@ -254,11 +218,11 @@ mod tests {
     #[test]
     fn an_ascending_pass_ends_on_the_page_the_total_names() {
         let mut paging = Paging::new(1, 10);
-        assert_eq!(paging.next_wanted(u64::MAX, true), Some(1));
+        assert_eq!(paging.next_wanted(u64::MAX), Some(1));
         paging.requested();
         assert_eq!(paging.read(1, 10, 25), After::More);
         let mut asked = Vec::new();
-        while let Some(page) = paging.next_wanted(u64::MAX, true) {
+        while let Some(page) = paging.next_wanted(u64::MAX) {
             asked.push(page);
             paging.requested();
         }
@@ -278,21 +242,48 @@ mod tests {
         paging.requested();
         // The total says 5, the page is full: read on.
         assert_eq!(paging.read(1, 10, 5), After::More);
-        assert_eq!(paging.next_wanted(u64::MAX, true), Some(2));
+        assert_eq!(paging.next_wanted(u64::MAX), Some(2));
     }
 
     #[test]
-    fn a_descending_pass_reads_down_to_the_start() {
+    fn a_later_pass_reads_from_the_start_with_its_own_size() {
         let mut paging = Paging::new(2, 10);
-        paging.restart(Direction::Descending, 45);
+        paging.requested();
+        paging.read(2, 10, 45);
+        paging.restart(9, 45);
+        assert_eq!(paging.size(), 9);
         let mut asked = Vec::new();
-        while let Some(page) = paging.next_wanted(u64::MAX, true) {
+        while let Some(page) = paging.next_wanted(u64::MAX) {
             asked.push(page);
             paging.requested();
-            paging.read(page, 10, 45);
         }
-        assert_eq!(asked, [5, 4, 3, 2]);
+        assert_eq!(asked, [2, 3, 4, 5]);
+        assert_eq!(paging.read(5, 9, 45), After::End);
         assert!(paging.ended());
+    }
+
+    #[test]
+    fn a_probe_page_holds_nothing_of_the_listing_read() {
+        for (total, per_page) in [(0, 1), (1, 1), (199, 200), (200, 200), (10_000, 7)] {
+            let page = Paging::beyond(total, per_page, 0);
+            assert!((page - 1) * per_page >= total, "{total} {per_page} {page}");
+        }
+        assert_eq!(Paging::beyond(u64::MAX, 1, u64::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn a_later_pass_asks_for_a_size_no_pass_asked_for() {
+        for served in [1, 2, 8, 9, 150, 200, 0, u64::MAX] {
+            let mut used = vec![served.clamp(1, 200)];
+            for _ in 0..20 {
+                let size = next_size(served, &used);
+                assert!((1..=200).contains(&size), "{size}");
+                assert!(!used.contains(&size), "{size} in {used:?}");
+                used.push(size);
+            }
+        }
+        let all: Vec<u64> = (1..=200).collect();
+        assert!((1..=200).contains(&next_size(200, &all)));
     }
 
     #[test]

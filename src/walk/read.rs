@@ -1,74 +1,40 @@
-//! Reading one page of a pass: its total against its count, the items it
-//! brings, the limit, and delivery.
+//! Reading one answer: a page of a pass (its facts, the items it
+//! brings, the limit, delivery) or the count between two passes.
 
-use super::keys::{ItemKey, Seen};
-use super::paging::{After, Direction};
-use super::pass::{PageOrder, Pass};
-use super::ties::Edge;
+use super::keys::ItemKey;
+use super::paging::After;
+use super::pass::PageFacts;
+use super::proof::{pass_stage, probe_stage};
 use super::{STALL_BUDGET, Step, WalkState};
 use crate::endpoints::Endpoint;
 use crate::error::Error;
 use crate::model::{Page, Progress};
 
 impl<E: Endpoint> WalkState<E> {
-    /// Reads page `number` (requested `alone` or not): its total, its
-    /// count against the total, its order, its new items, the limit; lets
-    /// the paging plan what comes next.
-    pub(super) fn read_page(
-        &mut self,
-        number: u64,
-        alone: bool,
-        mut page: Page<E::Item>,
-    ) -> Step<E::Item> {
+    /// Reads page `number` of the current pass: its facts, its new
+    /// items, the limit; lets the paging plan what comes next.
+    pub(super) fn read_page(&mut self, number: u64, mut page: Page<E::Item>) -> Step<E::Item> {
         let count = page.items.len() as u64;
-        if self.pass.number == 1 && number == self.paging.start() {
+        if self.pass.reads() == 0 && number == self.paging.start() {
             self.first_page(&page);
         }
-        let local = &mut self.report.local;
-        local.total_at_start.get_or_insert(page.total);
-        local.total_at_end = Some(page.total);
-        if let Some(rate) = &page.rate_limit {
-            self.bounds.allowance = rate.remaining;
-        }
-        let at_end = self.paging.last_by_total(page.total) <= number;
-        self.pass.page(number, page.total, page.date, at_end);
-        self.record_order(number, alone, &page);
-        let expected = self.paging.expected_count(number, page.total);
-        if count != expected {
-            let total = page.total;
-            self.pass.contradict(|| {
-                format!(
-                    "page {number} held {count} items where a total of {total} means {expected}"
-                )
-            });
-        }
-        let new_to_pass = self.keep_new(&mut page);
+        self.note_total(&page);
+        let facts = PageFacts {
+            page: number,
+            first_page: self.paging.start(),
+            size: self.paging.size(),
+            offset: self.paging.offset(number),
+            count,
+            total: page.total,
+        };
+        self.pass.page(&facts);
+        let new_to_pass = self.keep_new(&mut page, pass_stage(self.pass.number));
         if let Some(error) = self.stall(number, new_to_pass) {
             return Step::End(self.fail_at(error, number));
         }
         if self.paging.read(number, count, page.total) == After::End {
             // Pages requested past the end were wasted; stop them.
             self.in_flight.cancel();
-        }
-        // The listing shrank below the page this re-read started on (it
-        // came back empty): no snapshot on it dates the pass's start.
-        let shrank = count == 0 && self.paging.last_by_total(page.total) < number;
-        if self.paging.direction() == Direction::Descending
-            && self.pass.reads() == 1
-            && (!at_end || shrank)
-        {
-            // The listing grew past the page this re-read started on, or
-            // shrank below it: start it again from the new end (what was
-            // read stays read).
-            if shrank {
-                self.paging.restart_lower(page.total);
-            } else {
-                self.paging.restart(Direction::Descending, page.total);
-            }
-            self.pass.start_over();
-        }
-        if self.paging.direction() == Direction::Descending {
-            self.ask_batch_above(number);
         }
         let limit_reached = self.apply_limit(&mut page);
         let step = self.deliver(number, page);
@@ -78,12 +44,41 @@ impl<E: Endpoint> WalkState<E> {
         step
     }
 
-    /// On the walk's first page: the server's real page size, the window
-    /// a total like this one allows, and room for its ids.
+    /// Reads the count taken after the current pass: its total is what
+    /// the next pass must account for; its rows (a listing that grew past
+    /// it) are delivered like any page's.
+    pub(super) fn read_probe(&mut self, mut page: Page<E::Item>) -> Step<E::Item> {
+        self.note_total(&page);
+        self.evidence.probe_answered(self.pass.number, page.total);
+        self.keep_new(&mut page, probe_stage(self.pass.number));
+        self.start_pass();
+        let limit_reached = self.apply_limit(&mut page);
+        let step = self.deliver(self.paging.start(), page);
+        if limit_reached {
+            self.finish(true);
+        }
+        step
+    }
+
+    /// The totals and rate-limit word every answer carries.
+    fn note_total(&mut self, page: &Page<E::Item>) {
+        let local = &mut self.report.local;
+        local.total_at_start.get_or_insert(page.total);
+        local.total_at_end = Some(page.total);
+        if let Some(rate) = &page.rate_limit {
+            self.bounds.allowance = rate.remaining;
+        }
+    }
+
+    /// On a pass's first page: the server's real page size; on the
+    /// walk's, also the window a total like this one allows, and room for
+    /// its ids.
     fn first_page(&mut self, page: &Page<E::Item>) {
         let count = page.items.len() as u64;
-        self.history.began = page.date;
         self.paging.learn_size(count, page.total);
+        if self.pass.number > 1 {
+            return;
+        }
         let pages = self.paging.last_by_total(page.total) - self.paging.start() + 1;
         let options = &self.source.options;
         self.window.open(pages, options.max_pages);
@@ -96,12 +91,11 @@ impl<E: Endpoint> WalkState<E> {
         }
     }
 
-    /// Counts a page that brought nothing new to a pass upwards; the error
-    /// when too many came in a row. A pass downwards ends at the start
-    /// whatever it reads; only one upwards, which reads past a total that
-    /// says it has ended, needs a guard against a server repeating itself.
+    /// Counts a page that brought nothing new to its pass; the error when
+    /// too many came in a row (a pass reads past a total that says it has
+    /// ended, so it needs a guard against a server repeating itself).
     fn stall(&mut self, number: u64, new_to_pass: u64) -> Option<Error> {
-        if new_to_pass > 0 || !self.source.options.dedup || self.pass.number > 1 {
+        if new_to_pass > 0 || !self.source.options.dedup {
             self.pass.stalled = 0;
             return None;
         }
@@ -122,34 +116,6 @@ impl<E: Endpoint> WalkState<E> {
         })
     }
 
-    /// Records the page's `created_at` order with the pass: its range, and
-    /// how many of its items were made since the pass's clock start.
-    fn record_order(&mut self, number: u64, alone: bool, page: &Page<E::Item>) {
-        let since = self.pass.since();
-        let mut order = PageOrder {
-            first: None,
-            last: None,
-            sorted: true,
-        };
-        let (mut fresh, mut held_older) = (0, false);
-        for item in &page.items {
-            let created = E::created_at(item);
-            order.first.get_or_insert(created);
-            if order.last.is_some_and(|last| created < last) {
-                order.sorted = false;
-            }
-            order.last = Some(created);
-            match since {
-                Some(since) if created >= since => fresh += 1,
-                _ => held_older = true,
-            }
-        }
-        self.pass
-            .order(number, page.total, alone, order, fresh, held_older);
-        let edge = Edge::of(page.items.iter().map(|item| E::created_at(item)));
-        self.pass.edge(number, edge);
-    }
-
     /// Cuts the page to the room the limit leaves; true when the limit is
     /// reached with it.
     pub(super) fn apply_limit(&self, page: &mut Page<E::Item>) -> bool {
@@ -162,20 +128,27 @@ impl<E: Endpoint> WalkState<E> {
         self.report.local.items + page.items.len() as u64 >= limit
     }
 
-    /// Drops the items already delivered (and, in a re-read, counts those
-    /// it recovers); returns the items new to this pass.
-    fn keep_new(&mut self, page: &mut Page<E::Item>) -> u64 {
+    /// Drops the items already delivered, records every item's sighting
+    /// at `stage` (`walk/proof.rs`), and counts those a later pass
+    /// recovers; returns the items new to this pass.
+    fn keep_new(&mut self, page: &mut Page<E::Item>, stage: u8) -> u64 {
         if !self.source.options.dedup {
-            self.pass.unkeyed(page.items.len() as u64);
-            return page.items.len() as u64;
+            let count = page.items.len() as u64;
+            for _ in 0..count {
+                self.pass.snapshot(true);
+            }
+            return count;
         }
         let mut new_to_pass = 0;
         let before = page.items.len();
-        let (seen, pass) = (&mut self.seen, &mut self.pass);
+        let (seen, evidence, pass) = (&mut self.seen, &mut self.evidence, &mut self.pass);
         page.items.retain(|item| {
-            let (new_to_walk, new) = note_item::<E>(seen, pass, item);
+            let key = ItemKey::of(E::id(item));
+            let previous = seen.sight(key, |previous| evidence.sighting(previous, stage));
+            let new = previous.is_none_or(|last| last < stage);
+            pass.snapshot(new);
             new_to_pass += u64::from(new);
-            new_to_walk
+            previous.is_none()
         });
         let dropped = (before - page.items.len()) as u64;
         if self.pass.number == 1 {
@@ -220,20 +193,4 @@ impl<E: Endpoint> WalkState<E> {
         }
         Step::Deliver(page)
     }
-}
-
-/// Records `item` with the pass and the walk's set of ids: whether it is
-/// new to the walk (to be delivered), and whether it is new to the pass.
-pub(super) fn note_item<E: Endpoint>(
-    seen: &mut Seen,
-    pass: &mut Pass,
-    item: &E::Item,
-) -> (bool, bool) {
-    let key = ItemKey::of(E::id(item));
-    let new_to_walk = !seen.contains(&key);
-    let new_to_pass = pass.item(&key, E::created_at(item), new_to_walk);
-    if new_to_walk {
-        seen.insert(key);
-    }
-    (new_to_walk, new_to_pass)
 }

@@ -1,4 +1,5 @@
-//! A set of fixed-size keys that costs their size and a quarter more.
+//! A map of fixed-size keys to a one-byte mark that costs their size,
+//! the mark, and a quarter more.
 //!
 //! `std`'s `HashSet` keeps a control byte per slot and rounds its slots up
 //! to a power of two at a load of at most 7/8: a set sized for a million
@@ -8,7 +9,8 @@
 //! marks an empty slot and is kept apart in a flag. Keys are hashed with
 //! `std`'s randomly keyed SipHash, so a server cannot choose ids that all
 //! land in one run of slots. Keys are only ever added: a walk never
-//! forgets an id.
+//! forgets an id. Each key carries a byte (the stage of the walk it was
+//! last seen in: `walk/proof.rs`), kept in a parallel array.
 
 use std::hash::{BuildHasher, Hash, RandomState};
 
@@ -25,41 +27,60 @@ const LOAD_DENOMINATOR: usize = 5;
 /// The first table, when keys arrive before any reservation.
 const MIN_SLOTS: usize = 16;
 
-/// A set of `K` (see the module's documentation).
+/// A map of `K` to a mark (see the module's documentation).
 #[derive(Debug, Default)]
 pub(super) struct Table<K> {
     slots: Vec<K>,
+    /// The mark of the key in the slot of the same index.
+    marks: Vec<u8>,
     /// Keys in `slots` (the zero key not counted).
     len: usize,
-    /// Whether the zero key is in the set.
-    zero: bool,
+    /// The zero key's mark, when it is in the map.
+    zero: Option<u8>,
     hasher: RandomState,
 }
 
 impl<K: Slot> Table<K> {
-    pub(super) fn contains(&self, key: K) -> bool {
+    /// The mark of `key`, if it is in the map.
+    #[cfg(test)]
+    pub(super) fn get(&self, key: K) -> Option<u8> {
         if key == K::default() {
             return self.zero;
         }
-        self.find(key).is_ok()
+        self.find(key)
+            .ok()
+            .and_then(|i| self.marks.get(i).copied())
     }
 
-    /// True when `key` was not in the set.
-    pub(super) fn insert(&mut self, key: K) -> bool {
+    /// Puts `key` in the map with the mark `mark(previous)`, where
+    /// `previous` is its mark before (`None`: it is new); returns
+    /// `previous`.
+    pub(super) fn sight(&mut self, key: K, mark: impl FnOnce(Option<u8>) -> u8) -> Option<u8> {
         if key == K::default() {
-            return !std::mem::replace(&mut self.zero, true);
+            let previous = self.zero;
+            self.zero = Some(mark(previous));
+            return previous;
         }
         if self.len.saturating_add(1) > self.capacity() {
             self.resize(self.slots.len().saturating_mul(2).max(MIN_SLOTS));
         }
         match self.find(key) {
-            Ok(_) => false,
+            Ok(i) => {
+                let slot = self.marks.get_mut(i);
+                let previous = slot.as_deref().copied();
+                if let Some(slot) = slot {
+                    *slot = mark(previous);
+                }
+                // Found keys always have a mark; never report one as new.
+                Some(previous.unwrap_or_default())
+            }
             Err(free) => {
-                if let Some(slot) = self.slots.get_mut(free) {
+                if let (Some(slot), Some(m)) = (self.slots.get_mut(free), self.marks.get_mut(free)) {
                     *slot = key;
+                    *m = mark(None);
                     self.len += 1;
                 }
-                true
+                None
             }
         }
     }
@@ -113,12 +134,14 @@ impl<K: Slot> Table<K> {
 
     fn resize(&mut self, slots: usize) {
         let old = std::mem::replace(&mut self.slots, vec![K::default(); slots]);
+        let old_marks = std::mem::replace(&mut self.marks, vec![0; slots]);
         self.len = 0;
-        for key in old.into_iter().filter(|k| *k != K::default()) {
+        for (key, mark) in old.into_iter().zip(old_marks).filter(|(k, _)| *k != K::default()) {
             if let Err(free) = self.find(key)
-                && let Some(slot) = self.slots.get_mut(free)
+                && let (Some(slot), Some(m)) = (self.slots.get_mut(free), self.marks.get_mut(free))
             {
                 *slot = key;
+                *m = mark;
                 self.len += 1;
             }
         }
@@ -133,12 +156,22 @@ mod tests {
 
     use super::*;
 
+    impl<K: Slot> Table<K> {
+        fn insert(&mut self, key: K) -> bool {
+            self.sight(key, |_| 0).is_none()
+        }
+
+        fn contains(&self, key: K) -> bool {
+            self.get(key).is_some()
+        }
+    }
+
     #[test]
-    fn a_reserved_million_costs_five_megabytes_and_never_resizes() {
+    fn a_reserved_million_costs_six_and_a_quarter_megabytes_and_never_resizes() {
         let mut table = Table::<u32>::default();
         table.reserve(1_000_000);
         let slots = table.slots.len();
-        assert!(slots * 4 <= 5_000_016, "{slots} slots");
+        assert!(slots * 5 <= 6_250_020, "{slots} slots");
         for key in 1..=1_000_000u32 {
             assert!(table.insert(key.wrapping_mul(2_654_435_761)));
         }
@@ -175,7 +208,24 @@ mod tests {
                 prop_assert_eq!(table.insert(key), model.insert(key));
                 prop_assert!(table.len <= table.capacity());
             }
-            prop_assert_eq!(table.len + usize::from(table.zero), model.len());
+            prop_assert_eq!(table.len + usize::from(table.zero.is_some()), model.len());
+        }
+
+        /// Marks are kept per key, through growth: the map answers as
+        /// `HashMap` does.
+        #[test]
+        fn keeps_each_keys_mark(
+            keys in prop::collection::vec((0u32..60, any::<u8>()), 0..400),
+        ) {
+            let mut table = Table::<u32>::default();
+            let mut model = std::collections::HashMap::new();
+            for (key, mark) in keys {
+                prop_assert_eq!(table.sight(key, |_| mark), model.insert(key, mark));
+                prop_assert_eq!(table.get(key), Some(mark));
+            }
+            for (key, mark) in &model {
+                prop_assert_eq!(table.get(*key), Some(*mark));
+            }
         }
     }
 }

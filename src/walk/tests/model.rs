@@ -1,8 +1,11 @@
 //! The model of a live account the walk's property tests run against: a
-//! list that changes before any page it serves, served in any order, with
-//! a server clock that stamps new items and every answer's `Date`.
+//! list that changes before any page it serves, listed in an order the
+//! test chooses (as kept, by id, by id as a string, grouped, or a fixed
+//! random permutation), served in any order, with counts that may be
+//! taken after the rows were read and reads that may go back in time.
 
 use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
 
 use super::super::*;
 use crate::endpoints::{ItemId, sealed};
@@ -26,9 +29,40 @@ pub(super) enum At {
     Middle(u8),
 }
 
+/// The order a listing is served in. Every one is kept between two
+/// queries of unchanged data (but for equal `created_at` under
+/// `unstable_ties`); a new item lands where the order puts it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) enum Order {
+    /// As kept: where a change inserted it (the API's `created_at`
+    /// order when changes insert at the tail; a late-completing snapshot
+    /// when one inserts in the middle).
+    #[default]
+    AsKept,
+    /// By numeric id.
+    Id,
+    /// By id as a string (`"10"` before `"9"`): how volume snapshots
+    /// were seen listed.
+    IdString,
+    /// Odd ids first, then even ones, each by id: grouped by type.
+    Grouped,
+    /// A fixed random permutation: by a hash of the id.
+    Random,
+}
+
+impl Order {
+    pub(super) const ALL: [Order; 5] = [
+        Order::AsKept,
+        Order::Id,
+        Order::IdString,
+        Order::Grouped,
+        Order::Random,
+    ];
+}
+
 /// One change, applied just before a page is served. A new item is
-/// stamped with the server's clock: inserted anywhere but at the tail, it
-/// breaks the API's order.
+/// stamped with the server's clock and lands where the order puts it
+/// (under `AsKept`, where `At` says: anywhere).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Change {
     Insert(At, u8),
@@ -46,11 +80,19 @@ pub(super) struct Model {
     pub(super) clock: i64,
     /// Serve no `Date` header.
     pub(super) no_date: bool,
-    /// Items inserted before the end, against the API's order. The model
-    /// never deletes one: a server that lists a new snapshot before older
-    /// ones and removes it again before any page shows it leaves no trace
-    /// a client could see (the README says so).
-    pub(super) misplaced: HashSet<u64>,
+    /// The order the listing is served in.
+    pub(super) order: Order,
+    /// Count `meta.total` after the next change is applied (a second
+    /// query after the rows were read, with no transaction between).
+    pub(super) count_after: bool,
+    /// Serve some pages from an older state: every k-th serve answers
+    /// from the state `lag` serves back (a replica behind).
+    pub(super) lag: Option<(usize, usize)>,
+    /// The states served so far (for `lag`).
+    pub(super) history: Vec<Vec<Item>>,
+    /// Answer every page with page 1's rows (a cache that ignores the
+    /// query string), total as counted.
+    pub(super) every_page_is_page_one: bool,
     /// The change before each serve, in serve order (then none).
     pub(super) script: Vec<Option<Change>>,
     /// How many scheduler turns each request waits before it is served,
@@ -93,12 +135,10 @@ impl Model {
             Change::Insert(at, n) => {
                 let position = self.position(at);
                 let end = self.items.len();
+                let _ = end;
                 for _ in 0..n {
                     self.next_id += 1;
                     self.inserted.insert(self.next_id);
-                    if position < end {
-                        self.misplaced.insert(self.next_id);
-                    }
                     let item = Item {
                         id: self.next_id,
                         created: self.clock,
@@ -115,14 +155,7 @@ impl Model {
                     if self.items.is_empty() {
                         return;
                     }
-                    let from = self.position(at).min(self.items.len() - 1);
-                    let deletable = |i: &usize| !self.misplaced.contains(&self.items[*i].id);
-                    let position = (from..self.items.len())
-                        .find(deletable)
-                        .or_else(|| (0..from).rev().find(deletable));
-                    let Some(position) = position else {
-                        return;
-                    };
+                    let position = self.position(at).min(self.items.len() - 1);
                     let item = self.items.remove(position);
                     self.deleted.insert(item.id);
                 }
@@ -130,10 +163,22 @@ impl Model {
         }
     }
 
-    /// The list as this query orders it: as kept, or with every run of
-    /// equal `created_at` shuffled (from the serve count, so runs repeat).
-    fn query_order(&self) -> Vec<Item> {
-        let mut view = self.items.clone();
+    /// The list as this query orders it: in the model's order, with
+    /// every run of equal `created_at` shuffled under `unstable_ties`
+    /// (from the serve count, so runs repeat).
+    fn query_order(&self, items: &[Item]) -> Vec<Item> {
+        let mut view = items.to_vec();
+        match self.order {
+            Order::AsKept => {}
+            Order::Id => view.sort_by_key(|i| i.id),
+            Order::IdString => view.sort_by_key(|i| i.id.to_string()),
+            Order::Grouped => view.sort_by_key(|i| (i.id % 2 == 0, i.id)),
+            Order::Random => view.sort_by_key(|i| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (i.id, 0x5eed_u64).hash(&mut h);
+                h.finish()
+            }),
+        }
         if !self.unstable_ties {
             return view;
         }
@@ -169,6 +214,15 @@ impl Model {
             self.apply(change);
         }
         self.serves += 1;
+        self.history.push(self.items.clone());
+        // A replica behind: this serve answers from an older state.
+        let state = match self.lag {
+            Some((every, back)) if every > 0 && self.serves % every == 0 => {
+                let at = self.history.len().saturating_sub(back + 1);
+                self.history[at].clone()
+            }
+            _ => self.items.clone(),
+        };
         let size = self.cap.map_or(per_page, |cap| cap.min(per_page));
         let hole = self.holes.iter().position(|h| *h == page);
         let items = match hole {
@@ -177,15 +231,30 @@ impl Model {
                 Vec::new()
             }
             None => {
-                let skip = usize::try_from((page - 1) * size).unwrap_or(usize::MAX);
+                let page = if self.every_page_is_page_one { 1 } else { page };
+                let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
                 let take = usize::try_from(size).unwrap_or(usize::MAX);
-                let view = self.query_order();
+                let view = self.query_order(&state);
                 view.into_iter().skip(skip).take(take).collect()
             }
         };
+        // A count taken by a second query, after the next change.
+        if self.count_after
+            && let Some(Some(change)) = self.script.get(self.serves).copied()
+        {
+            self.apply(change);
+            if let Some(slot) = self.script.get_mut(self.serves) {
+                *slot = None;
+            }
+        }
+        let counted = if matches!(self.lag, Some((every, _)) if every > 0 && self.serves % every == 0) {
+            state.len()
+        } else {
+            self.items.len()
+        };
         Page {
             items,
-            total: self.items.len() as u64,
+            total: counted as u64,
             page,
             per_page,
             links: Default::default(),
@@ -234,10 +303,7 @@ impl sealed::Fetch for ModelEndpoint {
             m.unserved -= 1;
             m.serve(page, per_page)
         });
-        // Answered whole, as the transport marks a 200 once its body is
-        // in; decoding it takes a few more turns, during which the walk
-        // may already ask for the page it held back for this moment.
-        crate::served::answered();
+        // Decoding it takes a few more turns.
         for _ in 0..delay / 2 {
             tokio::task::yield_now().await;
         }
