@@ -31,8 +31,8 @@ pub use clock::{Timer, TokioTimer};
 pub use endpoints::{DropletSnapshotsEndpoint, Endpoint, SnapshotsEndpoint};
 pub use error::{ApiError, DecodeError, Error, ErrorKind, Result};
 pub use model::{
-    DropletSnapshot, Page, PageLinks, Progress, RateLimit, ResourceType, Snapshot, SnapshotType,
-    ListingProof, WalkSummary,
+    DropletSnapshot, ListingProof, Page, PageLinks, Progress, RateLimit, ResourceType, Snapshot,
+    SnapshotType, WalkSummary,
 };
 pub use pagination::{Items, List, ListDropletSnapshots, ListSnapshots, Pages};
 pub use retry::RetryPolicy;

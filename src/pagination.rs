@@ -116,10 +116,12 @@ impl<E: Endpoint> List<E> {
         self
     }
 
-    /// The most passes over the listing: the walk itself and the re-reads
-    /// it makes when the listing changed while it was read. Default
-    /// 4. 1 never
-    /// re-reads: a listing that changed ends the walk with an error.
+    /// The most passes over the listing. Default 6: a listing that fits
+    /// its first page takes one, a longer one that holds still takes two
+    /// (with a count between them), one that changed while it was read
+    /// takes more. 1 proves only a listing that fits one page: a longer
+    /// one ends the walk with an error. At most 100 are made, whatever
+    /// this says.
     pub fn max_passes(mut self, passes: u32) -> Self {
         self.options.max_passes = passes;
         self
@@ -136,11 +138,13 @@ impl<E: Endpoint> List<E> {
     }
 
     /// Whether a walk keeps the ids it delivered (on by default), to
-    /// deliver each item once and to re-read a listing that changed. The
-    /// ids are kept as exact keys (a number or a UUID in 8 to 16 bytes,
-    /// other ids whole). Off, items repeated by a shifting listing are
-    /// delivered again, and a listing that changed ends the walk with an
-    /// error instead of a re-read.
+    /// deliver each item once and to prove the listing whole by comparing
+    /// two looks at it. The ids are kept as exact keys (a number or a UUID
+    /// in 4 to 16 bytes and one more byte, other ids whole). Off, items
+    /// repeated by a shifting listing are delivered again, and only a
+    /// listing that fits one page can be proven: a longer one ends the
+    /// walk with an error (or, with `strict(false)`, with everything read
+    /// and `consistent: false`).
     pub fn dedup(mut self, dedup: bool) -> Self {
         self.options.dedup = dedup;
         self

@@ -105,8 +105,11 @@ pub(crate) const DEFAULT_CONCURRENCY: usize = MAX_CONCURRENCY;
 /// finish within an hour anyway.
 pub(crate) const DEFAULT_MAX_PAGES: u64 = 5_000;
 /// The most passes over the listing by default: the walk, the second
-/// look every longer listing needs, and two more for one that changed.
-pub(crate) const DEFAULT_MAX_PASSES: u32 = 4;
+/// look every longer listing needs, and four more for one that changed
+/// (or whose batches of equal `created_at` the server lists in a new
+/// order each time: each pass may miss a few, and the count needs every
+/// snapshot on both sides of it).
+pub(crate) const DEFAULT_MAX_PASSES: u32 = 6;
 /// Pages per pass that may hold items without anything new to the pass.
 pub(crate) const STALL_BUDGET: u32 = 3;
 

@@ -282,7 +282,7 @@ impl Dataset {
     /// A page of either listing was served: late snapshots whose time has
     /// come are listed (and their retention jobs delete), and volume
     /// snapshots whose time has come list their real size.
-    pub(crate) fn page_served(&mut self) {
+    pub(crate) fn page_served(&mut self) -> u64 {
         self.pages += 1;
         let pages = self.pages;
         if self.late.iter().any(|late| late.due <= pages) {
@@ -306,6 +306,7 @@ impl Dataset {
                 }
             }
         }
+        pages
     }
 
     /// A retention job's step in the account's listing (`None`) or in

@@ -81,6 +81,13 @@ pub struct Faults {
     /// [`Order::Realistic`](crate::Order::Realistic), the account's oldest
     /// droplet snapshot).
     pub rotate_delete_at: Position,
+    /// Drift and rotation happen after every k-th page served (of either
+    /// listing) only: a retention job that runs now and then rather than
+    /// between any two reads. 0 or 1: after every page.
+    pub changes_every: u64,
+    /// Drift and rotation stop once this many pages have been served: a
+    /// burst of changes, then quiet. `None`: they never stop.
+    pub changes_stop_after: Option<u64>,
     /// Late snapshots: each droplet snapshot (or backup) made by rotation
     /// is dated at the start of its action, a random span from one second
     /// up to this long before it is made. DigitalOcean dates a droplet

@@ -90,6 +90,13 @@ struct Args {
     /// Where rotation deletes.
     #[arg(long, value_enum, default_value_t = At::Head)]
     rotate_delete_at: At,
+    /// Drift and rotation after every k-th page served only.
+    #[arg(long, default_value_t = 1)]
+    changes_every: u64,
+    /// Drift and rotation stop after this many pages served (a burst, then
+    /// quiet).
+    #[arg(long)]
+    changes_stop_after: Option<u64>,
     /// Late snapshots: each droplet snapshot or backup made by rotation is
     /// dated at the start of its action, 1 to SECONDS (default 600) before
     /// it is made, so it appears dated before snapshots already listed.
@@ -227,6 +234,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         drift_delete_at: args.drift_delete_at.into(),
         rotate: args.rotate,
         rotate_delete_at: args.rotate_delete_at.into(),
+        changes_every: args.changes_every,
+        changes_stop_after: args.changes_stop_after,
         late_snapshots: args.late_snapshots.map(Duration::from_secs),
         late_pages: args.late_pages,
         growing_sizes: args.growing_sizes,

@@ -404,11 +404,15 @@ fn after_page(shared: &Shared, droplet: Option<u64>, account: bool) {
         return;
     }
     let mut data = crate::sync::write(&shared.data);
-    data.page_served();
-    if drift {
+    let pages = data.page_served();
+    // Changes after every k-th page only, and none after the last page
+    // they are allowed for (a burst, then quiet).
+    let every = faults.changes_every.max(1);
+    let due = pages % every == 0 && faults.changes_stop_after.is_none_or(|stop| pages <= stop);
+    if drift && due {
         data.drift(faults, unix_now());
     }
-    if faults.rotate > 0 {
+    if faults.rotate > 0 && due {
         data.rotate(faults, unix_now(), droplet);
     }
 }

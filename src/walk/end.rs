@@ -92,7 +92,14 @@ impl<E: Endpoint> WalkState<E> {
     /// page size no pass asked for (`paging::next_size`).
     pub(super) fn start_pass(&mut self) {
         self.note_sizes();
-        let size = paging::next_size(self.reference_size, &self.sizes);
+        // A walk resumed from a later page keeps its page size, so its
+        // start stays at the same offset (its addresses repeat: the
+        // README says what that leaves to a cache).
+        let size = if self.paging.start() > 1 {
+            self.paging.size()
+        } else {
+            paging::next_size(self.reference_size, &self.sizes)
+        };
         self.sizes.push(size);
         let number = self.pass.number + 1;
         self.pass = Pass::new(number);

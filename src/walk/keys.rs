@@ -88,7 +88,11 @@ impl Seen {
 
     /// Records a sighting of `key`: its mark becomes `mark(previous)`;
     /// returns `previous` (`None`: the walk had not seen it).
-    pub(super) fn sight(&mut self, key: ItemKey, mark: impl FnOnce(Option<u8>) -> u8) -> Option<u8> {
+    pub(super) fn sight(
+        &mut self,
+        key: ItemKey,
+        mark: impl FnOnce(Option<u8>) -> u8,
+    ) -> Option<u8> {
         match key {
             ItemKey::Number(n) => match u32::try_from(n) {
                 Ok(small) => self.numbers.sight(small, mark),
@@ -230,11 +234,19 @@ mod tests {
             i64::MAX,
         ];
         for (i, n) in numbers.into_iter().enumerate() {
-            assert_eq!(seen.sight(ItemKey::Number(n), |_| i as u8), None, "{n} is new");
+            assert_eq!(
+                seen.sight(ItemKey::Number(n), |_| i as u8),
+                None,
+                "{n} is new"
+            );
         }
         for (i, n) in numbers.into_iter().enumerate() {
             assert_eq!(seen.get(&ItemKey::Number(n)), Some(i as u8), "{n} is found");
-            assert_eq!(seen.sight(ItemKey::Number(n), |m| m.unwrap_or(0) + 1), Some(i as u8), "{n} is not new twice");
+            assert_eq!(
+                seen.sight(ItemKey::Number(n), |m| m.unwrap_or(0) + 1),
+                Some(i as u8),
+                "{n} is not new twice"
+            );
         }
         assert_eq!(seen.get(&ItemKey::Number(2)), None);
     }

@@ -187,7 +187,10 @@ pub(super) fn next_size(served: u64, used: &[u64]) -> u64 {
     let above = served.saturating_add(1)..=served.saturating_add(8).min(MAX_PER_PAGE);
     // Below first: a server that caps its pages serves every size below
     // the cap as asked.
-    for range in [below, above.start().to_owned()..above.end().saturating_add(1)] {
+    for range in [
+        below,
+        above.start().to_owned()..above.end().saturating_add(1),
+    ] {
         let fresh: Vec<u64> = range.filter(|s| !used.contains(s)).collect();
         if let Some(&size) = fresh.get(fastrand::usize(..fresh.len().max(1))) {
             return size;

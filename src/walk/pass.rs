@@ -159,7 +159,10 @@ pub(super) fn verdict(pass: &Pass, evidence: &Evidence, before_start: u64, keyed
         };
         return Verdict::ReadAgain(why);
     }
-    match evidence.met(before_start) {
+    let met = evidence
+        .met(before_start)
+        .filter(|_| pass.contradiction().is_none());
+    match met {
         Some(Met { after_pass, total }) => Verdict::Proven(ListingProof::Counted {
             passes: pass.number,
             counted: total,
@@ -203,12 +206,21 @@ mod tests {
     #[test]
     fn a_short_first_page_whole_by_its_total_is_proven_alone() {
         let p = pass(1, &[facts(1, 3, 3)]);
-        assert_eq!(verdict(&p, &Evidence::default(), 0, true), Verdict::Proven(ListingProof::OnePage));
+        assert_eq!(
+            verdict(&p, &Evidence::default(), 0, true),
+            Verdict::Proven(ListingProof::OnePage)
+        );
         // Without ids too: nothing to compare.
-        assert_eq!(verdict(&p, &Evidence::default(), 0, false), Verdict::Proven(ListingProof::OnePage));
+        assert_eq!(
+            verdict(&p, &Evidence::default(), 0, false),
+            Verdict::Proven(ListingProof::OnePage)
+        );
         // An empty listing.
         let p = pass(1, &[facts(1, 0, 0)]);
-        assert_eq!(verdict(&p, &Evidence::default(), 0, true), Verdict::Proven(ListingProof::OnePage));
+        assert_eq!(
+            verdict(&p, &Evidence::default(), 0, true),
+            Verdict::Proven(ListingProof::OnePage)
+        );
     }
 
     #[test]
@@ -219,14 +231,23 @@ mod tests {
             facts(1, 3, 2),   // short, its total says fewer
         ] {
             let p = pass(1, &[page]);
-            assert!(matches!(verdict(&p, &Evidence::default(), 0, true), Verdict::ReadAgain(_)), "{page:?}");
+            assert!(
+                matches!(
+                    verdict(&p, &Evidence::default(), 0, true),
+                    Verdict::ReadAgain(_)
+                ),
+                "{page:?}"
+            );
         }
         // A short page at a resumed walk's start proves nothing of the
         // pages before it.
         let mut resumed = facts(3, 3, 23);
         resumed.first_page = 3;
         let p = pass(1, &[resumed]);
-        assert!(matches!(verdict(&p, &Evidence::default(), 20, true), Verdict::ReadAgain(_)));
+        assert!(matches!(
+            verdict(&p, &Evidence::default(), 20, true),
+            Verdict::ReadAgain(_)
+        ));
     }
 
     #[test]
@@ -241,7 +262,10 @@ mod tests {
     #[test]
     fn without_ids_a_longer_listing_is_unprovable() {
         let p = pass(1, &[facts(1, 10, 13), facts(2, 3, 13)]);
-        assert!(matches!(verdict(&p, &Evidence::default(), 0, false), Verdict::Unprovable(_)));
+        assert!(matches!(
+            verdict(&p, &Evidence::default(), 0, false),
+            Verdict::Unprovable(_)
+        ));
     }
 
     #[test]
@@ -251,7 +275,7 @@ mod tests {
         for _ in 0..13 {
             marks.push(evidence.sighting(None, pass_stage(1)));
         }
-        evidence.probe_answered(1, 13);
+        evidence.probe_answered(1, 13, true);
         assert_eq!(probe_stage(1), 2);
         for m in &mut marks {
             *m = evidence.sighting(Some(*m), pass_stage(2));
@@ -259,7 +283,11 @@ mod tests {
         let p = pass(2, &[facts(1, 10, 13), facts(2, 3, 13)]);
         assert_eq!(
             verdict(&p, &evidence, 0, true),
-            Verdict::Proven(ListingProof::Counted { passes: 2, counted: 13, after_pass: 1 })
+            Verdict::Proven(ListingProof::Counted {
+                passes: 2,
+                counted: 13,
+                after_pass: 1
+            })
         );
     }
 
@@ -267,14 +295,34 @@ mod tests {
     fn a_second_look_short_of_the_count_reads_again_and_says_why() {
         let mut evidence = Evidence::default();
         let first = evidence.sighting(None, pass_stage(1));
-        evidence.probe_answered(1, 2);
+        evidence.probe_answered(1, 2, true);
         evidence.sighting(Some(first), pass_stage(2));
         let p = pass(2, &[facts(1, 1, 2)]);
         match verdict(&p, &evidence, 0, true) {
             Verdict::ReadAgain(why) => {
-                assert!(why.contains("of the 2 snapshots counted after pass 1, 1 were seen"), "{why}");
-                assert!(why.contains("page 1 held 1 snapshots where its own total of 2 means 2"), "{why}");
+                assert!(
+                    why.contains("of the 2 snapshots counted after pass 1, 1 were seen"),
+                    "{why}"
+                );
+                assert!(
+                    why.contains("page 1 held 1 snapshots where its own total of 2 means 2"),
+                    "{why}"
+                );
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pass_whose_pages_contradict_their_totals_proves_nothing() {
+        let mut evidence = Evidence::default();
+        let first = evidence.sighting(None, pass_stage(1));
+        evidence.probe_answered(1, 1, true);
+        evidence.sighting(Some(first), pass_stage(2));
+        // Full pages where the total says there is one snapshot.
+        let p = pass(2, &[facts(1, 10, 1), facts(2, 0, 1)]);
+        match verdict(&p, &evidence, 0, true) {
+            Verdict::ReadAgain(why) => assert!(why.contains("its own total of 1"), "{why}"),
             other => panic!("{other:?}"),
         }
     }

@@ -62,6 +62,8 @@ pub(super) fn probe_stage(pass: u32) -> u8 {
 struct Probe {
     total: u64,
     both_sides: u64,
+    /// The pass before it agreed with its own totals on every page.
+    clean_before: bool,
 }
 
 /// The probes of a walk and the snapshots seen around each.
@@ -80,13 +82,15 @@ pub(super) struct Met {
 }
 
 impl Evidence {
-    /// The probe after pass `pass` answered with `total`.
-    pub(super) fn probe_answered(&mut self, pass: u32, total: u64) {
+    /// The probe after pass `pass` answered with `total`; `clean_before`
+    /// says no page of that pass contradicted its own total.
+    pub(super) fn probe_answered(&mut self, pass: u32, total: u64, clean_before: bool) {
         let index = usize::try_from(pass.saturating_sub(1)).unwrap_or(usize::MAX);
         if self.probes.len() == index {
             self.probes.push(Probe {
                 total,
                 both_sides: 0,
+                clean_before,
             });
         }
     }
@@ -120,12 +124,16 @@ impl Evidence {
 
     /// The latest probe whose count is met by the snapshots seen on both
     /// sides of it, less `before_start` (the snapshots on the pages
-    /// before the walk's start page, which it does not read).
+    /// before the walk's start page, which it does not read). A count is
+    /// only as good as the totals around it: one taken after a pass whose
+    /// pages contradicted their own totals (a total that lies, a hole)
+    /// is not used.
     pub(super) fn met(&self, before_start: u64) -> Option<Met> {
         self.probes
             .iter()
             .enumerate()
             .rev()
+            .filter(|(_, p)| p.clean_before)
             .find(|(_, p)| p.both_sides >= p.total.saturating_sub(before_start))
             .map(|(i, p)| Met {
                 after_pass: u32::try_from(i + 1).unwrap_or(u32::MAX),
@@ -163,8 +171,8 @@ mod tests {
         let mut marks = std::collections::HashMap::new();
         for &(id, stage) in sightings {
             for &(pass, total) in probes {
-                if probe_stage(pass) < stage || (probe_stage(pass) == stage) {
-                    evidence.probe_answered(pass, total);
+                if probe_stage(pass) <= stage {
+                    evidence.probe_answered(pass, total, true);
                 }
             }
             let previous = marks.get(&id).copied();
@@ -184,16 +192,30 @@ mod tests {
     #[test]
     fn a_listing_seen_whole_on_both_sides_of_the_probe_is_met() {
         let e = run(&[(1, 3)], &[(1, 1), (2, 1), (3, 1), (3, 3), (1, 3), (2, 3)]);
-        assert_eq!(e.met(0), Some(Met { after_pass: 1, total: 3 }));
+        assert_eq!(
+            e.met(0),
+            Some(Met {
+                after_pass: 1,
+                total: 3
+            })
+        );
     }
 
     #[test]
     fn a_snapshot_seen_on_one_side_only_leaves_the_count_short() {
         // 4 counted; snapshot 4 made before the count but after pass 1
         // read its place: seen after only.
-        let e = run(&[(1, 4)], &[(1, 1), (2, 1), (3, 1), (1, 3), (2, 3), (3, 3), (4, 3)]);
+        let e = run(
+            &[(1, 4)],
+            &[(1, 1), (2, 1), (3, 1), (1, 3), (2, 3), (3, 3), (4, 3)],
+        );
         assert_eq!(e.met(0), None);
-        assert!(e.shortfall(0).contains("of the 4 snapshots counted after pass 1, 3 were seen"), "{}", e.shortfall(0));
+        assert!(
+            e.shortfall(0)
+                .contains("of the 4 snapshots counted after pass 1, 3 were seen"),
+            "{}",
+            e.shortfall(0)
+        );
     }
 
     #[test]
@@ -209,20 +231,38 @@ mod tests {
         assert_eq!(e.met(0), None);
         // Snapshot 1 seen in pass 1, at the probe, and after: counts once.
         let e = run(&[(1, 1)], &[(1, 1), (1, 2), (1, 3)]);
-        assert_eq!(e.met(0), Some(Met { after_pass: 1, total: 1 }));
+        assert_eq!(
+            e.met(0),
+            Some(Met {
+                after_pass: 1,
+                total: 1
+            })
+        );
     }
 
     #[test]
     fn a_probes_rows_count_as_after_for_the_probes_before_it() {
         let e = run(&[(1, 1), (2, 9)], &[(1, 1), (1, 4)]);
-        assert_eq!(e.met(0), Some(Met { after_pass: 1, total: 1 }));
+        assert_eq!(
+            e.met(0),
+            Some(Met {
+                after_pass: 1,
+                total: 1
+            })
+        );
     }
 
     #[test]
     fn a_snapshot_missed_by_one_pass_counts_for_the_probes_it_spans() {
         // Seen in pass 1 and pass 3 only: both probes 1 and 2 are met.
         let e = run(&[(1, 1), (2, 1)], &[(1, 1), (1, 5)]);
-        assert_eq!(e.met(0), Some(Met { after_pass: 2, total: 1 }));
+        assert_eq!(
+            e.met(0),
+            Some(Met {
+                after_pass: 2,
+                total: 1
+            })
+        );
         assert_eq!(e.probes[0].both_sides, 1);
     }
 
@@ -231,6 +271,15 @@ mod tests {
         let e = run(&[(1, 12)], &[(1, 1), (1, 3)]);
         assert_eq!(e.met(10), None);
         assert!(e.met(11).is_some());
+    }
+
+    #[test]
+    fn a_count_after_a_pass_that_contradicted_its_totals_is_not_used() {
+        let mut e = Evidence::default();
+        let m = e.sighting(None, pass_stage(1));
+        e.probe_answered(1, 1, false);
+        e.sighting(Some(m), pass_stage(2));
+        assert_eq!(e.met(0), None);
     }
 
     #[test]

@@ -49,7 +49,9 @@ impl<E: Endpoint> WalkState<E> {
     /// it) are delivered like any page's.
     pub(super) fn read_probe(&mut self, mut page: Page<E::Item>) -> Step<E::Item> {
         self.note_total(&page);
-        self.evidence.probe_answered(self.pass.number, page.total);
+        let clean = self.pass.contradiction().is_none();
+        self.evidence
+            .probe_answered(self.pass.number, page.total, clean);
         self.keep_new(&mut page, probe_stage(self.pass.number));
         self.start_pass();
         let limit_reached = self.apply_limit(&mut page);

@@ -106,3 +106,33 @@ pub fn project_root() -> std::path::PathBuf {
     let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     here.parent().unwrap_or(here).to_path_buf()
 }
+
+/// The requests a walk over an unchanging listing of `count` snapshots
+/// makes at `per_page`, read against what the sandbox recorded (`sizes`:
+/// the `per_page` of each request, in order): one when the listing fits a
+/// page with room to spare; else the first pass, a count (a page past the
+/// end, alone, at a size of its own) and a second pass at the size the
+/// walk chose, which is the size of the first request after the count.
+pub fn unchanged_cost(count: u64, per_page: u64, sizes: &[u64]) -> u64 {
+    if count < per_page {
+        return 1;
+    }
+    let first = count.div_ceil(per_page).max(1);
+    let second = sizes
+        .get(usize::try_from(first + 1).unwrap_or(usize::MAX))
+        .map_or(0, |&q| count.div_ceil(q).max(1));
+    first + 1 + second
+}
+
+/// The `per_page` of each request the sandbox recorded, in order.
+pub fn sizes(sandbox: &digitalocean_sandbox::Sandbox) -> Vec<u64> {
+    sandbox
+        .requests()
+        .iter()
+        .map(|r| {
+            r.query_param("per_page")
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(20)
+        })
+        .collect()
+}

@@ -47,9 +47,7 @@ impl<K: Slot> Table<K> {
         if key == K::default() {
             return self.zero;
         }
-        self.find(key)
-            .ok()
-            .and_then(|i| self.marks.get(i).copied())
+        self.find(key).ok().and_then(|i| self.marks.get(i).copied())
     }
 
     /// Puts `key` in the map with the mark `mark(previous)`, where
@@ -75,7 +73,8 @@ impl<K: Slot> Table<K> {
                 Some(previous.unwrap_or_default())
             }
             Err(free) => {
-                if let (Some(slot), Some(m)) = (self.slots.get_mut(free), self.marks.get_mut(free)) {
+                if let (Some(slot), Some(m)) = (self.slots.get_mut(free), self.marks.get_mut(free))
+                {
                     *slot = key;
                     *m = mark(None);
                     self.len += 1;
@@ -136,7 +135,11 @@ impl<K: Slot> Table<K> {
         let old = std::mem::replace(&mut self.slots, vec![K::default(); slots]);
         let old_marks = std::mem::replace(&mut self.marks, vec![0; slots]);
         self.len = 0;
-        for (key, mark) in old.into_iter().zip(old_marks).filter(|(k, _)| *k != K::default()) {
+        for (key, mark) in old
+            .into_iter()
+            .zip(old_marks)
+            .filter(|(k, _)| *k != K::default())
+        {
             if let Err(free) = self.find(key)
                 && let (Some(slot), Some(m)) = (self.slots.get_mut(free), self.marks.get_mut(free))
             {

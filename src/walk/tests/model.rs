@@ -247,7 +247,8 @@ impl Model {
                 *slot = None;
             }
         }
-        let counted = if matches!(self.lag, Some((every, _)) if every > 0 && self.serves % every == 0) {
+        let counted = if matches!(self.lag, Some((every, _)) if every > 0 && self.serves % every == 0)
+        {
             state.len()
         } else {
             self.items.len()
