@@ -40,6 +40,16 @@ impl<E: Endpoint> WalkState<E> {
             Verdict::ReadAgain(why) => why,
         };
         let passes = self.source.options.max_passes.min(PASS_CEILING);
+        // Two passes in a row whose pages contradicted their own totals:
+        // a server whose totals lie, not a listing that moved.
+        let lying = self.pass.contradiction().is_some() && self.evidence.last_pass_contradicted();
+        if lying {
+            let reason = format!(
+                "two passes in a row contradicted the server's own totals: {why}; {} items delivered, latest total {latest}",
+                local.items
+            );
+            return Step::End(self.unsettled(reason));
+        }
         if self.pass.number >= passes {
             let reason = format!(
                 "after {} passes it did not settle: {why}; {} items delivered, latest total {latest}",

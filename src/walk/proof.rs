@@ -95,6 +95,11 @@ impl Evidence {
         }
     }
 
+    /// Whether the pass before the latest count contradicted its totals.
+    pub(super) fn last_pass_contradicted(&self) -> bool {
+        self.probes.last().is_some_and(|p| !p.clean_before)
+    }
+
     /// A snapshot seen at `stage`, last seen at `previous` (`None`: the
     /// walk had not seen it): credits the probes it was seen around, and
     /// returns the stage to keep for it.
