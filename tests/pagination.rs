@@ -167,10 +167,15 @@ async fn prefetch_overlaps_and_never_exceeds_the_window() {
 
 #[tokio::test]
 async fn drift_yields_no_duplicate_and_the_summary_says_what_happened() {
+    // A retention job rotating 3 snapshots after each of the first 8
+    // pages served, then quiet.
     let (_sandbox, client) = sandbox(
         Sandbox::builder()
             .snapshots(1_000)
-            .faults(Faults::rotating(3, Position::Head))
+            .faults(Faults {
+                changes_stop_after: Some(8),
+                ..Faults::rotating(3, Position::Head)
+            })
             .rate_limits(RateLimits::unlimited()),
     )
     .await;
@@ -185,12 +190,35 @@ async fn drift_yields_no_duplicate_and_the_summary_says_what_happened() {
     assert_eq!(summary.total_at_end, summary.total_at_start, "{summary:?}");
     assert_eq!(summary.items, seen.len() as u64);
     // As many made as deleted: the total never moves, yet deletions at the
-    // head pulled snapshots back across pages already read. The walk
-    // counts the deletions from the snapshots made since it started, and
-    // reads the listing again downwards, which no rotation can fool.
+    // head pulled snapshots back across pages already read. The count
+    // after the first pass is short of them; the one after the second
+    // (quiet) pass is met.
     assert!(summary.consistent && summary.changed, "{summary:?}");
-    assert_eq!(summary.passes, 2, "{summary:?}");
+    assert_eq!(summary.passes, 3, "{summary:?}");
     assert!(summary.recovered > 0, "{summary:?}");
+
+    // Between every two reads, for good: no two looks agree. Each
+    // snapshot is delivered once, then the error says what happened.
+    let (_sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(1_000)
+            .faults(Faults::rotating(3, Position::Head))
+            .rate_limits(RateLimits::unlimited()),
+    )
+    .await;
+    let mut items = client.list_snapshots().per_page(50).concurrency(1).items();
+    let mut seen = HashSet::new();
+    let error = loop {
+        match items.next().await {
+            Some(Ok(item)) => assert!(seen.insert(item.id.clone()), "duplicate {}", item.id),
+            Some(Err(e)) => break e,
+            None => panic!("a listing that never holds still ended Ok"),
+        }
+    };
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+    assert!(error.to_string().contains("did not settle"), "{error}");
+    let summary = error.walk_summary().copied().unwrap_or_default();
+    assert!(summary.changed && !summary.consistent, "{summary:?}");
 }
 
 #[tokio::test]
@@ -567,13 +595,13 @@ async fn an_empty_first_page_with_a_total_is_read_again_then_reported() {
     assert!(
         error
             .to_string()
-            .contains("items where a total of 500 means"),
+            .contains("snapshots where its own total of 500 means"),
         "{error}"
     );
     assert!(pages.next().await.is_none());
-    // Once by the walk, once by each re-read, until two re-reads in a
-    // row give the same answers.
-    assert_eq!(first.calls_async().await, 3, "read once a pass");
+    // Once by the walk, once by the second pass: two passes in a row that
+    // contradict the server's own totals end it.
+    assert_eq!(first.calls_async().await, 2, "read once a pass");
     assert!(others.calls_async().await >= 2);
 
     let mut lenient = client.list_snapshots().strict(false).pages();

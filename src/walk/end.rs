@@ -76,7 +76,9 @@ impl<E: Endpoint> WalkState<E> {
     /// front of the API cannot answer it with an old count.
     fn start_probe(&mut self, latest: u64) {
         self.note_sizes();
-        let fresh: Vec<u64> = (1..=MAX_PER_PAGE)
+        // From the upper half: a server that answers more than a small
+        // size asks for is refused as contradicting the request.
+        let fresh: Vec<u64> = (MAX_PER_PAGE / 2..=MAX_PER_PAGE)
             .filter(|s| !self.sizes.contains(s))
             .collect();
         let per_page = fresh
