@@ -84,11 +84,10 @@ fn pages_are_an_iterator_in_order_and_send_is_one_page() {
 
 #[test]
 fn a_listing_that_changes_under_prefetch_loses_nothing_and_repeats_nothing() {
-    let f = start(
-        Sandbox::builder()
-            .snapshots(400)
-            .faults(Faults::rotating(3, Position::Head)),
-    );
+    let f = start(Sandbox::builder().snapshots(400).faults(Faults {
+        changes_stop_after: Some(6),
+        ..Faults::rotating(3, Position::Head)
+    }));
     let before = f.sandbox.snapshot_ids(None);
     let mut items = f.client.list_snapshots().per_page(20).items();
     let ids: Vec<String> = items.by_ref().map(|i| i.expect("an item").id).collect();

@@ -52,10 +52,12 @@ async fn a_server_that_ignores_the_filter_is_never_read_as_the_volume_listing() 
         text.contains("ignored the filter") && text.contains("resource_type=volume"),
         "{text}"
     );
-    // One page, as `send` asks for it, is refused the same way.
+    // One page, as `send` asks for it, is refused the same way (the
+    // sandbox lists droplet snapshots first: its first page holds no
+    // volume snapshot).
     let page = client
         .list_snapshots()
-        .resource_type(ResourceType::Droplet)
+        .resource_type(ResourceType::Volume)
         .send()
         .await;
     assert_eq!(
