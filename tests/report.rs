@@ -271,3 +271,36 @@ async fn a_server_that_ignores_the_filter_never_passes_for_the_volume_listing() 
         );
     }
 }
+
+/// DigitalOcean's own example answer for `GET /v2/snapshots` (a droplet
+/// snapshot from 2020 listed before a volume snapshot from 2019), served
+/// for every page: the report prints both, no warning, exit 0.
+#[tokio::test]
+async fn digitaloceans_own_example_answer_is_printed_whole_with_exit_0() {
+    let server = httpmock::MockServer::start_async().await;
+    let body = include_str!("fixtures/seed_all_snapshots.json");
+    server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(body);
+        })
+        .await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DIGITALOCEAN_ACCESS_TOKEN", "example-token")
+        .env("DIGITALOCEAN_API_URL", server.base_url())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the report runs");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("web-01-1595954862243"), "{stdout}");
+    assert!(stdout.contains("pvc-01-1595954862243"), "{stdout}");
+    assert!(stdout.contains("2 snapshots"), "{stdout}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(!stdout.contains("warning"), "{stdout}");
+}
