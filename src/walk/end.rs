@@ -17,6 +17,9 @@ impl<E: Endpoint> WalkState<E> {
         let local = self.report.local;
         let latest = local.total_at_end.unwrap_or(0);
         let before_start = self.paging.offset(self.paging.start());
+        if let Some((lowest, highest)) = self.pass.totals() {
+            self.evidence.pass_ended(self.pass.number, lowest, highest);
+        }
         let verdict = pass::verdict(
             &self.pass,
             &self.evidence,

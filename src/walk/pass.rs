@@ -68,6 +68,8 @@ pub(super) struct Pass {
     /// The totals moved between two of its pages.
     moved: bool,
     last_total: Option<u64>,
+    /// The lowest and highest total its pages read.
+    totals: Option<(u64, u64)>,
     /// The first page whose count contradicted its own total.
     contradiction: Option<String>,
 }
@@ -82,6 +84,7 @@ impl Pass {
             whole_first_page: false,
             moved: false,
             last_total: None,
+            totals: None,
             contradiction: None,
         }
     }
@@ -95,6 +98,10 @@ impl Pass {
             self.moved |= last != facts.total;
         }
         self.last_total = Some(facts.total);
+        self.totals = Some(match self.totals {
+            Some((low, high)) => (low.min(facts.total), high.max(facts.total)),
+            None => (facts.total, facts.total),
+        });
         if facts.count != facts.expected() && self.contradiction.is_none() {
             self.contradiction = Some(format!(
                 "page {} held {} snapshots where its own total of {} means {}",
@@ -104,6 +111,11 @@ impl Pass {
                 facts.expected()
             ));
         }
+    }
+
+    /// The lowest and highest total its pages read (none: it read none).
+    pub(super) fn totals(&self) -> Option<(u64, u64)> {
+        self.totals
     }
 
     /// Pages read by this pass.
@@ -275,11 +287,13 @@ mod tests {
         for _ in 0..13 {
             marks.push(evidence.sighting(None, pass_stage(1)));
         }
+        evidence.pass_ended(1, 13, 13);
         evidence.probe_answered(1, 13, true);
         assert_eq!(probe_stage(1), 2);
         for m in &mut marks {
             *m = evidence.sighting(Some(*m), pass_stage(2));
         }
+        evidence.pass_ended(2, 13, 13);
         let p = pass(2, &[facts(1, 10, 13), facts(2, 3, 13)]);
         assert_eq!(
             verdict(&p, &evidence, 0, true),
@@ -295,8 +309,10 @@ mod tests {
     fn a_second_look_short_of_the_count_reads_again_and_says_why() {
         let mut evidence = Evidence::default();
         let first = evidence.sighting(None, pass_stage(1));
+        evidence.pass_ended(1, 2, 2);
         evidence.probe_answered(1, 2, true);
         evidence.sighting(Some(first), pass_stage(2));
+        evidence.pass_ended(2, 2, 2);
         let p = pass(2, &[facts(1, 1, 2)]);
         match verdict(&p, &evidence, 0, true) {
             Verdict::ReadAgain(why) => {
@@ -317,8 +333,10 @@ mod tests {
     fn a_pass_whose_pages_contradict_their_totals_proves_nothing() {
         let mut evidence = Evidence::default();
         let first = evidence.sighting(None, pass_stage(1));
+        evidence.pass_ended(1, 1, 1);
         evidence.probe_answered(1, 1, true);
         evidence.sighting(Some(first), pass_stage(2));
+        evidence.pass_ended(2, 1, 1);
         // Full pages where the total says there is one snapshot.
         let p = pass(2, &[facts(1, 10, 1), facts(2, 0, 1)]);
         match verdict(&p, &evidence, 0, true) {

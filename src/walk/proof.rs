@@ -71,6 +71,8 @@ struct Probe {
 pub(super) struct Evidence {
     /// The probe after pass `n` is at index `n - 1`.
     probes: Vec<Probe>,
+    /// The lowest and highest total each pass read, pass `n` at `n - 1`.
+    totals: Vec<(u64, u64)>,
 }
 
 /// A probe whose count the snapshots seen around it meet.
@@ -93,6 +95,27 @@ impl Evidence {
                 clean_before,
             });
         }
+    }
+
+    /// Pass `pass` read totals from `lowest` to `highest`.
+    pub(super) fn pass_ended(&mut self, pass: u32, lowest: u64, highest: u64) {
+        let index = usize::try_from(pass.saturating_sub(1)).unwrap_or(usize::MAX);
+        if self.totals.len() == index {
+            self.totals.push((lowest, highest));
+        }
+    }
+
+    /// Whether every pass from the one before probe `index` (0-based) on
+    /// read the probe's total on every page. A count means something only
+    /// while the answers around it agree with it: a listing that held
+    /// still, read from states no older than the count. A replica behind
+    /// the others, answering from an older state, most often shows itself
+    /// here (its total differs); a listing that kept changing needs
+    /// another count anyway.
+    fn agreed(&self, index: usize, total: u64) -> bool {
+        self.totals
+            .get(index..)
+            .is_some_and(|after| !after.is_empty() && after.iter().all(|t| *t == (total, total)))
     }
 
     /// Whether the pass before the latest count contradicted its totals.
@@ -138,7 +161,7 @@ impl Evidence {
             .iter()
             .enumerate()
             .rev()
-            .filter(|(_, p)| p.clean_before)
+            .filter(|(i, p)| p.clean_before && self.agreed(*i, p.total))
             .find(|(_, p)| p.both_sides >= p.total.saturating_sub(before_start))
             .map(|(i, p)| Met {
                 after_pass: u32::try_from(i + 1).unwrap_or(u32::MAX),
@@ -183,6 +206,16 @@ mod tests {
             let previous = marks.get(&id).copied();
             let mark = evidence.sighting(previous, stage);
             marks.insert(id, mark);
+        }
+        // Every pass read the total of the probe after it (or the last).
+        let last = sightings.iter().map(|s| s.1).max().unwrap_or(0);
+        for pass in 1..=u32::from(last).div_ceil(2) {
+            let total = probes
+                .iter()
+                .find(|p| p.0 == pass)
+                .or(probes.last())
+                .map_or(0, |p| p.1);
+            evidence.pass_ended(pass, total, total);
         }
         evidence
     }
@@ -247,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_probes_rows_count_as_after_for_the_probes_before_it() {
-        let e = run(&[(1, 1), (2, 9)], &[(1, 1), (1, 4)]);
+        let e = run(&[(1, 1), (2, 1)], &[(1, 1), (1, 4)]);
         assert_eq!(
             e.met(0),
             Some(Met {
@@ -285,6 +318,25 @@ mod tests {
         e.probe_answered(1, 1, false);
         e.sighting(Some(m), pass_stage(2));
         assert_eq!(e.met(0), None);
+    }
+
+    #[test]
+    fn a_count_the_passes_around_it_disagree_with_is_not_used() {
+        let mut e = Evidence::default();
+        let m = e.sighting(None, pass_stage(1));
+        e.pass_ended(1, 1, 1);
+        e.probe_answered(1, 1, true);
+        e.sighting(Some(m), pass_stage(2));
+        // The pass after it read a total of 2 on some page.
+        e.pass_ended(2, 1, 2);
+        assert_eq!(e.met(0), None);
+        let mut e = Evidence::default();
+        let m = e.sighting(None, pass_stage(1));
+        e.pass_ended(1, 1, 1);
+        e.probe_answered(1, 1, true);
+        e.sighting(Some(m), pass_stage(2));
+        e.pass_ended(2, 1, 1);
+        assert!(e.met(0).is_some());
     }
 
     #[test]

@@ -328,6 +328,28 @@ proptest! {
         check_exact_or_fails(&run, items)?;
     }
 
+    /// Reads that go back in time: every k-th answer comes from the state
+    /// a few serves ago (a replica behind a load balancer), while the
+    /// listing changes anywhere. The proof assumes an answer to a request
+    /// sent after another was received is no older; this property checks
+    /// what the walk makes of a server that breaks that.
+    #[test]
+    fn reads_that_go_back_in_time_are_exact_or_fail(
+        items in 0u64..250,
+        per_page in 3u64..40,
+        concurrency in 1usize..=8,
+        order in order(),
+        script in proptest::collection::vec(any_change(), 0..60),
+        every in 2usize..5,
+        back in 1usize..6,
+    ) {
+        let mut m = model(items, script, vec![0, 1]);
+        m.order = order;
+        m.lag = Some((every, back));
+        let run = walk(m, per_page, concurrency, None);
+        check_exact_or_fails(&run, items)?;
+    }
+
     /// A server that serves fewer items a page than asked: the walk learns
     /// its page size and still gets everything.
     #[test]
