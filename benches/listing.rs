@@ -13,15 +13,18 @@
 //! 1. `listing`: 10,000 account snapshots at 0 ms and 50 ms latency: the
 //!    SDK sequential, capped at 8 and adaptive, against three raw
 //!    reqwest + serde_json programs (sequential; two round trips; the
-//!    three round trips of a proven walk).
+//!    four round trips of a proven walk: page 1, the rest, a count, every
+//!    page again).
 //! 2. `memory`: the peak resident memory of a process that only streams
 //!    1,000 to 1,000,000 snapshots, dedup on and off (the server runs in
 //!    the parent process).
 //! 3. `decode`: a 200-item page into the public types vs
 //!    `serde_json::Value`.
-//! 4. `changing`: 10,000 snapshots while the listing changes after every
-//!    page served (rotation, insertions, deletions, batches listed in any
-//!    order): requests, passes, snapshots lost.
+//! 4. `changing`: 10,000 snapshots in each order the sandbox serves
+//!    (oldest first, by id as a string, mixed as the evidence shows, a
+//!    random permutation): unchanging at 50 ms against the two-round-trip
+//!    floor; a retention job now and then; a burst then quiet; changes
+//!    after every page: requests, passes, snapshots lost.
 //! 5. `paced`: 100,000 snapshots against DigitalOcean's limits (the minute
 //!    shortened to 6 s): 429s, time to the first item, the rate floor.
 //! 6. `hostile`: the peak memory while a server streams an endless body.
@@ -30,7 +33,7 @@
 
 use std::time::{Duration, Instant};
 
-use digitalocean_sandbox::{Faults, Position, RateLimits, Sandbox};
+use digitalocean_sandbox::{Faults, Order, Position, RateLimits, Sandbox};
 use digitalocean_snapshots::Client;
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -192,24 +195,24 @@ async fn hostile_body() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// One walk of section 4: the row after the change's name.
+/// One walk of section 4 over 10,000 snapshots in `order` at `latency`:
+/// the row after the case's name.
 async fn walk_while_changing(
+    order: Order,
+    latency: Duration,
     faults: Faults,
-    batches: usize,
-) -> Result<String, Box<dyn std::error::Error>> {
+) -> Result<(String, Duration), Box<dyn std::error::Error>> {
     let sandbox = Sandbox::builder()
         .snapshots(LISTING_ITEMS)
-        .batches(batches)
-        .faults(Faults {
-            latency: Duration::from_millis(5),
-            ..faults
-        })
+        .order(order)
+        .faults(Faults { latency, ..faults })
         .rate_limits(RateLimits::unlimited())
         .start()
         .await?;
     let client = Client::builder()
         .token(sandbox.token().unwrap_or_default())
         .base_url(sandbox.base_url())
+        .pace(0, Duration::ZERO)
         .build()?;
     let before = sandbox.snapshot_ids(None);
     let started = Instant::now();
@@ -231,68 +234,105 @@ async fn walk_while_changing(
         .iter()
         .filter(|id| after.contains(*id) && !delivered.contains(*id))
         .count();
-    Ok(format!(
+    let row = format!(
         "{outcome} | {} | {} | {} | {:.0} ms | {lost}",
         sandbox.stats().requests,
         summary.passes,
         summary.recovered,
         elapsed.as_secs_f64() * 1e3
-    ))
+    );
+    Ok((row, elapsed))
 }
 
-/// A 10,000-item walk while the listing changes after every page served
-/// (3 snapshots each time, default prefetch, 5 ms latency): requests,
-/// passes, wall time, and the items that existed throughout but were not
-/// delivered (must be 0).
+/// The orders of section 4, by name.
+const ORDERS: [(&str, Order); 4] = [
+    ("oldest first", Order::CreatedAt),
+    ("id as a string", Order::IdString),
+    (
+        "mixed (droplets oldest first, then volumes by id)",
+        Order::Realistic,
+    ),
+    ("a random permutation", Order::Random),
+];
+
+/// Section 4: 10,000 snapshots in each order: unchanging at 50 ms (against
+/// the raw two-round-trip floor, measured on the same server); a
+/// retention job now and then, a burst then quiet, and changes after
+/// every page (5 ms): requests, passes, wall time, and the snapshots that
+/// existed throughout but were not delivered (must be 0).
 async fn changing() -> Result<(), Box<dyn std::error::Error>> {
+    let pages = (LISTING_ITEMS as u64).div_ceil(PER_PAGE);
     println!(
-        "4. Listing 10,000 snapshots while the listing changes after every page served (3 each time, 5 ms latency, default window)\n"
+        "4a. Listing 10,000 snapshots that do not change, at 50 ms, in each order (a clean walk: {pages} pages, a count, about {pages} more)\n"
     );
-    println!("| change | outcome | requests | passes | recovered | wall time | lost |");
-    println!("|---|---|---|---|---|---|---|");
-    let cases = [
-        ("none", Faults::default()),
-        (
-            "rotation: 3 made, 3 deleted at the head",
-            Faults::rotating(3, Position::Head),
-        ),
-        (
-            "rotation: 3 made, 3 deleted at random",
-            Faults::rotating(3, Position::Random),
-        ),
-        (
-            "insertion at the tail",
-            Faults::inserting(3, Position::Tail),
-        ),
-        ("deletion at the head", Faults::deleting(3, Position::Head)),
-        ("deletion at random", Faults::deleting(3, Position::Random)),
-        (
-            "insertion at the head (breaks the API's order)",
-            Faults::inserting(3, Position::Head),
-        ),
-    ];
-    for (what, faults) in cases {
-        let row = walk_while_changing(faults, 1).await?;
-        println!("| {what} | {row} |");
+    println!(
+        "| order | outcome | requests | passes | recovered | wall time | lost | vs two round trips |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (name, order) in ORDERS {
+        let latency = Duration::from_millis(50);
+        let floor = {
+            let sandbox = Sandbox::builder()
+                .snapshots(LISTING_ITEMS)
+                .order(order)
+                .latency(latency)
+                .rate_limits(RateLimits::unlimited())
+                .start()
+                .await?;
+            let http = reqwest::Client::new();
+            let token = sandbox.token().unwrap_or_default().to_owned();
+            raw_burst(&http, sandbox.base_url(), &token, false).await?;
+            time_raw(&sandbox, &http, &token, 3, Schedule::Burst)
+                .await?
+                .0
+        };
+        let mut times = Vec::new();
+        let mut row = String::new();
+        for _ in 0..3 {
+            let (r, t) = walk_while_changing(order, latency, Faults::default()).await?;
+            times.push(t);
+            row = r;
+        }
+        let time = median(times);
+        println!(
+            "| {name} | {row} | {:.2}x (median {:.0} ms vs {:.0} ms) |",
+            time.as_secs_f64() / floor.as_secs_f64(),
+            time.as_secs_f64() * 1e3,
+            floor.as_secs_f64() * 1e3
+        );
     }
-    // Batches of 7 (one created_at each) listed in a new order on every
-    // query: pages of 200 split most of the boundaries' batches.
-    let unstable = Faults {
-        unstable_batches: true,
-        ..Faults::default()
+    println!();
+    println!(
+        "4b. Listing 10,000 snapshots while they change (3 snapshots at a time, 5 ms latency, default window)\n"
+    );
+    println!("| order | change | outcome | requests | passes | recovered | wall time | lost |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let cases = |every: u64, stop: Option<u64>| Faults {
+        changes_every: every,
+        changes_stop_after: stop,
+        ..Faults::rotating(3, Position::Head)
     };
-    for (what, faults) in [
-        ("none; batches of 7 in any order", unstable),
-        (
-            "rotation at random; batches of 7 in any order",
-            Faults {
-                unstable_batches: true,
-                ..Faults::rotating(3, Position::Random)
-            },
-        ),
-    ] {
-        let row = walk_while_changing(faults, 7).await?;
-        println!("| {what} | {row} |");
+    for (name, order) in ORDERS {
+        for (what, faults) in [
+            ("none", Faults::default()),
+            ("retention after every 40th page", cases(40, None)),
+            ("retention after every 120th page", cases(120, None)),
+            (
+                "retention after each of the first 10 pages, then quiet",
+                cases(1, Some(10)),
+            ),
+            ("retention after every page", cases(1, None)),
+            (
+                "deletions at random after each of the first 10 pages, then quiet",
+                Faults {
+                    changes_stop_after: Some(10),
+                    ..Faults::deleting(3, Position::Random)
+                },
+            ),
+        ] {
+            let (row, _) = walk_while_changing(order, Duration::from_millis(5), faults).await?;
+            println!("| {name} | {what} | {row} |");
+        }
     }
     println!();
     Ok(())
@@ -331,8 +371,9 @@ async fn raw_page(
     base: &str,
     token: &str,
     page: u64,
+    per_page: u64,
 ) -> Result<(usize, u64), Box<dyn std::error::Error>> {
-    let url = format!("{base}/v2/snapshots?page={page}&per_page={PER_PAGE}");
+    let url = format!("{base}/v2/snapshots?page={page}&per_page={per_page}");
     let body = http
         .get(url)
         .bearer_auth(token)
@@ -347,27 +388,35 @@ async fn raw_page(
 
 /// The schedule floor: page 1, then every other page at once, with plain
 /// reqwest and serde_json (no pacing, no checks): two round trips. With
-/// `prove`, the end page is asked for again once every other page is in:
-/// the third round trip a walk needs to prove nothing was deleted while
-/// it read (`src/walk/pass.rs`).
+/// `prove`, what a proven walk needs on top (`src/walk/proof.rs`): a count
+/// alone (a page past the end), then every page again at another size:
+/// four round trips.
 async fn raw_burst(
     http: &reqwest::Client,
     base: &str,
     token: &str,
     prove: bool,
 ) -> Result<usize, Box<dyn std::error::Error>> {
-    let (first, total) = raw_page(http, base, token, 1).await?;
+    let (first, total) = raw_page(http, base, token, 1, PER_PAGE).await?;
     let pages = total.div_ceil(PER_PAGE);
-    let burst_last = if prove { pages - 1 } else { pages };
-    let rest =
-        futures_util::future::join_all((2..=burst_last).map(|p| raw_page(http, base, token, p)))
-            .await;
+    let rest = futures_util::future::join_all(
+        (2..=pages).map(|p| raw_page(http, base, token, p, PER_PAGE)),
+    )
+    .await;
     let mut items = first;
     for page in rest {
         items += page?.0;
     }
     if prove && pages > 1 {
-        items += raw_page(http, base, token, pages).await?.0;
+        let size = PER_PAGE - 1;
+        raw_page(http, base, token, total.div_ceil(150) + 1, 150).await?;
+        let again = futures_util::future::join_all(
+            (1..=total.div_ceil(size)).map(|p| raw_page(http, base, token, p, size)),
+        )
+        .await;
+        for page in again {
+            page?;
+        }
     }
     Ok(items)
 }
@@ -381,7 +430,7 @@ async fn raw_listing(
     let mut items = 0;
     let mut page = 1;
     loop {
-        let (count, total) = raw_page(http, base, token, page).await?;
+        let (count, total) = raw_page(http, base, token, page, PER_PAGE).await?;
         items += count;
         if page * PER_PAGE >= total || count == 0 {
             return Ok(items);
@@ -402,7 +451,7 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
     const ITEMS: usize = LISTING_ITEMS;
     println!("1. Listing {ITEMS} account snapshots, per_page {PER_PAGE} (median of n runs)\n");
     println!(
-        "| latency | variant | at once | wall time | requests | vs raw sequential | vs two round trips | vs three (proven) |"
+        "| latency | variant | at once | wall time | requests | vs raw sequential | vs two round trips | vs four (proven) |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for latency_ms in [0u64, 50] {
@@ -442,15 +491,12 @@ async fn listing(quick: bool) -> Result<(), Box<dyn std::error::Error>> {
                 Schedule::Burst,
             ),
             (
-                "raw: page 1, every page but the end at once, then the end (three: a proven walk's floor)",
+                "raw: page 1, every page at once, a count, every page again at once (four: a proven walk's floor)",
                 Schedule::ProvenBurst,
             ),
         ] {
             let (time, requests) = time_raw(&sandbox, &http, &token, runs, schedule).await?;
-            let at_once = match schedule {
-                Schedule::ProvenBurst => all_at_once.saturating_sub(1),
-                _ => all_at_once,
-            };
+            let at_once = all_at_once;
             measure.push((name, at_once, time, requests));
         }
         for (name, concurrency) in [
@@ -555,7 +601,7 @@ fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         let mut items = client
             .list_snapshots()
             .dedup(dedup)
-            .max_pages(10_000)
+            .max_pages(20_000)
             .items();
         let (mut count, mut gigabytes) = (0u64, 0f64);
         loop {

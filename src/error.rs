@@ -49,7 +49,7 @@ pub enum ErrorKind {
     /// short.
     Transport,
     /// A listing did not add up: it kept changing while it was read and
-    /// re-reads did not settle, the server's pages contradicted its own
+    /// no count between two looks was met, the server's pages contradicted its own
     /// `meta.total`, it repeated itself, or the walk reached its ceiling
     /// of requests. [`Error::walk_summary`] says how far it got.
     Inconsistent,

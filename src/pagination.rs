@@ -5,17 +5,23 @@
 //! a [`List`] request. [`List::send`] fetches one page; [`List::pages`],
 //! [`List::items`] and [`List::collect_all`] walk the whole listing:
 //!
-//! - the number of pages comes from `meta.total` and `per_page`, an empty
-//!   page ends the walk, and a ceiling on pages makes an endless walk
+//! - the pages of a pass come from `meta.total` and `per_page`: a pass
+//!   ends on the page its own total names as the last (a full page where
+//!   the total says the listing has ended is read past, a short one before
+//!   it is a hole), and a ceiling on requests makes an endless walk
 //!   impossible whatever the server says;
+//! - a listing longer than one page is read twice, with a count taken
+//!   alone between the two looks; it is proven whole when every snapshot
+//!   counted was seen on both sides of the count, in whatever order the
+//!   server lists them ([`WalkSummary::proof`]);
 //! - every request is built from the client's own base URL, path and
 //!   parameters: the server's links are never followed;
 //! - once the first page gives the total, the next pages are fetched
 //!   concurrently (an adaptive window, up to 64) and yielded strictly in order,
 //!   never more than the window ahead; dropping the stream aborts the
 //!   requests in flight;
-//! - the listing is live, so items are de-duplicated by id across pages,
-//!   and a [`WalkSummary`] says whether the count added up;
+//! - the listing is live, so items are de-duplicated by id across pages
+//!   and passes, and a [`WalkSummary`] says how the walk went;
 //! - an error ends the stream after the pages before it were delivered
 //!   whole, and says which page to resume from ([`Error::resume_page`]).
 //!
@@ -105,7 +111,7 @@ impl<E: Endpoint> List<E> {
         self
     }
 
-    /// The most requests a walk makes, re-reads included. Default
+    /// The most requests a walk makes, every pass and count included. Default
     /// 5,000 (the API's
     /// hourly budget), whatever the server's total says. A walk that
     /// needs more ends with an [`ErrorKind::Inconsistent`] error.
@@ -128,7 +134,7 @@ impl<E: Endpoint> List<E> {
     }
 
     /// Whether a walk that does not add up ends with an error (on by
-    /// default): the listing kept changing through every re-read, or the
+    /// default): the listing kept changing through every pass, or the
     /// server's pages contradicted its own total. With `strict(false)`
     /// such a walk ends without an error, with a warning in the log and
     /// `consistent: false` in the [`WalkSummary`]: check it.
@@ -208,17 +214,17 @@ impl<E: Endpoint> List<E> {
     /// **The guarantee.** A walk that ends without an error delivered
     /// every item that existed for the whole walk exactly once, plus
     /// possibly items created during it, each once; a page holds only
-    /// items no earlier page delivered. It rests on the API's order (oldest
-    /// first, new snapshots last, `created_at` on the clock of the `Date`
-    /// header): when snapshots were deleted while the walk read (counted
-    /// from the totals and the snapshots made since the walk started, so
-    /// a retention job that made as many as it deleted is seen), the walk
-    /// reads the listing again downwards, one page at a time, and delivers
-    /// what it finds last ([`WalkSummary::changed`],
-    /// [`WalkSummary::recovered`]). A walk that cannot make the listing
-    /// add up, or meets a server that breaks the order, ends with an
-    /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) error,
-    /// never with a short listing; every walk ends within
+    /// items no earlier page delivered. It rests only on what DigitalOcean
+    /// documents (pages by number, `meta.total`, ids), in whatever order
+    /// the server lists: a listing longer than a page is read, counted
+    /// with one request alone, and read again at another page size, and
+    /// is proven when every snapshot counted was seen on both sides of
+    /// the count; a listing that changed is counted and read again, and
+    /// what a later look finds is delivered after the rest
+    /// ([`WalkSummary::proof`], [`WalkSummary::changed`],
+    /// [`WalkSummary::recovered`]). A walk whose counts are never met ends
+    /// with an [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)
+    /// error, never with a short listing; every walk ends within
     /// [`max_pages`](Self::max_pages) requests.
     pub fn pages(self) -> Pages<E::Item> {
         let summary = Arc::new(Mutex::new(WalkSummary::default()));

@@ -18,14 +18,21 @@
 //!   the walk's first page alone (it gives the total and the server's
 //!   real page size), then up to `concurrency` at once, and yields them
 //!   in the order requested ([`WalkState::refill`]). Dropping the walk
-//!   drops the fetches and aborts their tasks.
+//!   drops the fetches and aborts their tasks. Broken on purpose by:
+//!   `an_unchanging_listing_in_any_order_is_proven`,
+//!   `dropping_a_stream_stops_its_requests`.
 //! - **The end of a pass** is the page its own total names as the last,
 //!   when that page is short or holds what the total says; a full page
 //!   where the total says the listing has ended is read past; a short
 //!   page before the end by its own total is a hole and is read past
-//!   (`Paging::read`, in `walk/paging.rs`).
+//!   (`Paging::read`, in `walk/paging.rs`). Broken on purpose by:
+//!   `a_hole_is_read_again`,
+//!   `a_total_that_halves_after_page_two_is_not_a_short_list`,
+//!   `a_server_that_caps_the_page_size_is_followed_at_its_size`.
 //! - **Once.** Ids are kept as exact keys (`walk/keys.rs`); an item whose
 //!   id was delivered is never delivered again ([`WalkState::read_page`]).
+//!   Broken on purpose by: `a_limit_counts_distinct_items`,
+//!   `look_alike_ids_are_different_snapshots`.
 //! - **Proof.** A listing that fit its first page, short and whole by its
 //!   own total, is proven by that page. Any other is read again after a
 //!   count taken alone between the two passes, with another page size
@@ -35,15 +42,23 @@
 //!   `walk/pass.rs` decides). A listing that keeps changing is read
 //!   again, up to `max_passes` times; then the walk ends with
 //!   [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)
-//!   ([`WalkState::end_pass`], in `walk/end.rs`). Broken on purpose by
-//!   the tests `an_unchanging_listing_in_any_order_is_proven`,
-//!   `a_walk_that_ends_ok_missed_nothing_under_any_change` and
-//!   `without_the_count_a_changing_listing_is_not_proven` (in
-//!   `walk/tests.rs`).
+//!   ([`WalkState::end_pass`], in `walk/end.rs`). Broken on purpose by:
+//!   `a_walk_that_ends_ok_missed_nothing_under_any_change`,
+//!   `without_the_count_a_changing_listing_is_not_proven`,
+//!   `a_burst_of_changes_then_quiet_is_proven`,
+//!   `reads_that_go_back_in_time_are_exact_or_fail`,
+//!   `a_server_whose_every_page_is_page_one_is_never_proven`,
+//!   `a_count_taken_after_the_rows_never_hides_a_deletion`,
+//!   `retention_create_one_delete_one`,
+//!   `late_completing_snapshots_while_the_oldest_goes`,
+//!   `total_counted_after_the_next_change`.
 //! - **Progress or stop.** A page that brings nothing new to its pass
 //!   counts against a budget of [`STALL_BUDGET`] (plus the window) in a
 //!   row, per pass; every request counts against `max_pages`
-//!   ([`WalkState::read_page`], [`WalkState::refill`]).
+//!   ([`WalkState::read_page`], [`WalkState::refill`]). Broken on purpose
+//!   by: `a_server_that_repeats_page_one_forever_is_stopped`,
+//!   `a_total_of_i64_max_over_a_short_listing_is_bounded_and_reported`,
+//!   `a_listing_that_never_settles_ends_with_the_summary`.
 //!
 //! # Layout
 //!
@@ -100,7 +115,7 @@ use window::Window;
 pub(crate) const MAX_CONCURRENCY: usize = 64;
 /// The default cap of a walk's window.
 pub(crate) const DEFAULT_CONCURRENCY: usize = MAX_CONCURRENCY;
-/// The most requests one walk makes by default, re-reads included:
+/// The most requests one walk makes by default, every pass included:
 /// DigitalOcean's hourly budget, so a walk that needed more could not
 /// finish within an hour anyway.
 pub(crate) const DEFAULT_MAX_PAGES: u64 = 5_000;
@@ -254,7 +269,8 @@ impl<E: Endpoint> WalkState<E> {
                     _ => continue,
                 }
             };
-            if self.pass.number == 1 && done.page > self.paging.start() && done.role == Role::Page {
+            let first_of_walk = self.pass.number == 1 && done.page <= self.paging.start();
+            if done.role == Role::Page && !first_of_walk {
                 let troubled = self.source.client.troubled();
                 self.window.observe(done.took, done.waited, troubled);
             }

@@ -121,6 +121,7 @@ impl<E: Endpoint> WalkState<E> {
         self.report.local.passes = number;
         let latest = self.report.local.total_at_end.unwrap_or(0);
         self.paging.restart(size, latest);
+        self.window.new_pass();
         self.report.publish();
     }
 

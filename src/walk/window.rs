@@ -31,6 +31,10 @@
 //! Pages are still yielded in order, and no more than the cap are ever in
 //! flight or buffered ahead (64 pages of at most 200 snapshots: about
 //! 10 MB).
+//!
+//! A later pass (the second look after a count) starts with nothing
+//! buffered, so it reopens the window to the widest it was since the
+//! latest trouble: the consumer that closed it is not ahead of this pass.
 
 use std::time::Duration;
 
@@ -43,6 +47,9 @@ const CAUTIOUS: usize = 8;
 pub(super) struct Window {
     cap: usize,
     current: usize,
+    /// The widest the window was since the latest trouble (what a later
+    /// pass reopens it to).
+    peak: usize,
     /// How long the first page took: the latency a page may take four
     /// times over before the window shrinks.
     baseline: Option<Duration>,
@@ -55,6 +62,7 @@ impl Window {
         Self {
             cap,
             current: cap,
+            peak: cap,
             baseline: None,
             troubled: None,
         }
@@ -67,7 +75,14 @@ impl Window {
     pub(super) fn open(&mut self, pages: u64, max_pages: u64) {
         if pages > max_pages {
             self.current = self.current.min(CAUTIOUS);
+            self.peak = self.current;
         }
+    }
+
+    /// A new pass starts with nothing buffered: back to the widest the
+    /// window was since the latest trouble.
+    pub(super) fn new_pass(&mut self) {
+        self.current = self.peak;
     }
 
     /// Pages to have in flight now, given the requests the pacer would
@@ -90,9 +105,13 @@ impl Window {
             Some(first) => took > first.saturating_mul(4).max(Duration::from_millis(20)),
         };
         self.current = if trouble || slow {
-            (self.current / 2).max(1)
+            let halved = (self.current / 2).max(1);
+            self.peak = halved;
+            halved
         } else if waited {
-            self.current.saturating_add(1).min(self.cap)
+            let grown = self.current.saturating_add(1).min(self.cap);
+            self.peak = self.peak.max(grown);
+            grown
         } else if self.current > CAUTIOUS {
             self.current - 1
         } else {
@@ -110,6 +129,7 @@ impl Window {
     /// once.
     pub(super) fn stalled(&mut self) {
         self.current = (self.current / 2).max(1);
+        self.peak = self.current;
     }
 }
 
@@ -142,6 +162,32 @@ mod tests {
             window.observe(50 * MS, true, 3);
         }
         assert_eq!(window.current(), 64, "back to the cap, not past it");
+    }
+
+    #[test]
+    fn a_new_pass_reopens_it_to_its_widest_since_the_latest_trouble() {
+        let mut window = Window::new(64);
+        window.observe(5 * MS, true, 0);
+        for _ in 0..100 {
+            window.observe(5 * MS, false, 0);
+        }
+        assert_eq!(window.current(), CAUTIOUS);
+        window.new_pass();
+        assert_eq!(
+            window.current(),
+            64,
+            "the consumer is not ahead of a new pass"
+        );
+        window.observe(5 * MS, true, 1);
+        assert_eq!(window.current(), 32);
+        for _ in 0..100 {
+            window.observe(5 * MS, false, 1);
+        }
+        window.new_pass();
+        assert_eq!(window.current(), 32, "trouble is remembered");
+        window.stalled();
+        window.new_pass();
+        assert_eq!(window.current(), 16);
     }
 
     #[test]
