@@ -601,6 +601,9 @@ fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
         let mut items = client
             .list_snapshots()
             .dedup(dedup)
+            // Without ids only a one-page listing can be proven: the
+            // memory is what is measured here.
+            .strict(dedup)
             .max_pages(20_000)
             .items();
         let (mut count, mut gigabytes) = (0u64, 0f64);
