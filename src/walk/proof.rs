@@ -142,7 +142,7 @@ impl Evidence {
                 probe.both_sides += 1;
             }
         }
-        if stage % 2 == 0 {
+        if stage.is_multiple_of(2) {
             // At a probe: seen before it, not on both sides of it.
             last.max(stage - 1)
         } else {
