@@ -408,7 +408,8 @@ fn after_page(shared: &Shared, droplet: Option<u64>, account: bool) {
     // Changes after every k-th page only, and none after the last page
     // they are allowed for (a burst, then quiet).
     let every = faults.changes_every.max(1);
-    let due = pages.is_multiple_of(every) && faults.changes_stop_after.is_none_or(|stop| pages <= stop);
+    let due =
+        pages.is_multiple_of(every) && faults.changes_stop_after.is_none_or(|stop| pages <= stop);
     if drift && due {
         data.drift(faults, unix_now());
     }
