@@ -216,8 +216,11 @@ impl Model {
         self.serves += 1;
         self.history.push(self.items.clone());
         // A replica behind: this serve answers from an older state.
+        let stale = self
+            .lag
+            .is_some_and(|(every, _)| every > 0 && self.serves.is_multiple_of(every));
         let state = match self.lag {
-            Some((every, back)) if every > 0 && self.serves % every == 0 => {
+            Some((_, back)) if stale => {
                 let at = self.history.len().saturating_sub(back + 1);
                 self.history[at].clone()
             }
@@ -247,12 +250,7 @@ impl Model {
                 *slot = None;
             }
         }
-        let counted = if matches!(self.lag, Some((every, _)) if every > 0 && self.serves % every == 0)
-        {
-            state.len()
-        } else {
-            self.items.len()
-        };
+        let counted = if stale { state.len() } else { self.items.len() };
         Page {
             items,
             total: counted as u64,
