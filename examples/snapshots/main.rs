@@ -305,7 +305,7 @@ fn exit_status(report: Reported) -> ExitCode {
     }
     if summary.changed {
         eprintln!(
-            "note: the listing changed while it was read; read {} times, {} snapshots found on a re-read; complete",
+            "note: the listing changed while it was read; read {} times, {} snapshots found by a later look; complete",
             summary.passes, summary.recovered
         );
     }
