@@ -37,7 +37,6 @@ pub trait Endpoint: sealed::Fetch + Clone + fmt::Debug + Send + Sync + 'static {
 }
 
 pub(crate) mod sealed {
-    use chrono::{DateTime, Utc};
 
     use super::{CallOptions, Client, Endpoint, Future, Page, Result};
 
@@ -73,12 +72,6 @@ pub(crate) mod sealed {
 
         /// The id of an item.
         fn id(item: &<Self as Endpoint>::Item) -> ItemId<'_>
-        where
-            Self: Endpoint;
-
-        /// When an item was made, on the server's clock: the key of the
-        /// listing's order (oldest first).
-        fn created_at(item: &<Self as Endpoint>::Item) -> DateTime<Utc>
         where
             Self: Endpoint;
     }
@@ -145,10 +138,6 @@ impl sealed::Fetch for DropletSnapshotsEndpoint {
     fn id(item: &DropletSnapshot) -> ItemId<'_> {
         ItemId::Integer(item.id)
     }
-
-    fn created_at(item: &DropletSnapshot) -> chrono::DateTime<chrono::Utc> {
-        item.created_at
-    }
 }
 
 impl sealed::Fetch for SnapshotsEndpoint {
@@ -174,10 +163,6 @@ impl sealed::Fetch for SnapshotsEndpoint {
 
     fn id(item: &Snapshot) -> ItemId<'_> {
         ItemId::Text(&item.id)
-    }
-
-    fn created_at(item: &Snapshot) -> chrono::DateTime<chrono::Utc> {
-        item.created_at
     }
 }
 

@@ -394,7 +394,8 @@ pub struct Page<T> {
     /// present.
     pub rate_limit: Option<RateLimit>,
     /// The server's clock when it answered (the `Date` header, to the
-    /// second), when present: the clock `created_at` comes from.
+    /// second), when present. Nothing relates it to `created_at`; the
+    /// walk does not use it.
     pub date: Option<DateTime<Utc>>,
 }
 
@@ -473,8 +474,9 @@ pub struct WalkSummary {
     /// its totals moved, or the walk needed more than one count to prove
     /// it.
     pub changed: bool,
-    /// Passes over the listing: 1 for a listing that fit one page, 2 for
-    /// a longer one that held still, more when it changed.
+    /// Passes over the listing: 1 for a listing that fit its first page
+    /// with room to spare, 2 for a longer one that held still, more when
+    /// it changed.
     pub passes: u32,
     /// Items first delivered by a later pass (or a count between two):
     /// skipped by an earlier pass because the listing shifted, or created
@@ -500,10 +502,11 @@ pub enum ListingProof {
     /// After pass `after_pass`, a request alone counted `counted`
     /// snapshots, and every one of them was seen both before that count
     /// and after it: every snapshot that existed when it was counted was
-    /// delivered. `passes` is the number of passes the walk made.
+    /// delivered. (A walk resumed from a later page is asked only for the
+    /// snapshots from its start page on: those on the pages before it are
+    /// in `counted` but were not read.)
+    #[non_exhaustive]
     Counted {
-        /// Passes over the listing.
-        passes: u32,
         /// The count the proof met.
         counted: u64,
         /// The pass the count followed.

@@ -10,8 +10,8 @@
 //!   the total says the listing has ended is read past, a short one before
 //!   it is a hole), and a ceiling on requests makes an endless walk
 //!   impossible whatever the server says;
-//! - a listing longer than one page is read twice, with a count taken
-//!   alone between the two looks; it is proven whole when every snapshot
+//! - a listing that does not fit its first page with room to spare is
+//!   read twice, with a count taken alone between the two looks; it is proven whole when every snapshot
 //!   counted was seen on both sides of the count, in whatever order the
 //!   server lists them ([`WalkSummary::proof`]);
 //! - every request is built from the client's own base URL, path and
@@ -123,7 +123,8 @@ impl<E: Endpoint> List<E> {
     }
 
     /// The most passes over the listing. Default 6: a listing that fits
-    /// its first page takes one, a longer one that holds still takes two
+    /// its first page with room to spare takes one, any other that holds
+    /// still takes two
     /// (with a count between them), one that changed while it was read
     /// takes more. 1 proves only a listing that fits one page: a longer
     /// one ends the walk with an error. At most 100 are made, whatever

@@ -37,7 +37,8 @@
 //!   own total, is proven by that page. Any other is read again after a
 //!   count taken alone between the two passes, with another page size
 //!   (other addresses than the first pass, which a cache in front of the
-//!   API has not seen); it is proven when the snapshots seen on both
+//!   API has not seen; a walk resumed from a later page keeps its size,
+//!   so its start stays where it was); it is proven when the snapshots seen on both
 //!   sides of a count reach it (`walk/proof.rs` gives the argument,
 //!   `walk/pass.rs` decides). A listing that keeps changing is read
 //!   again, up to `max_passes` times; then the walk ends with
@@ -147,6 +148,9 @@ pub(crate) struct WalkState<E: Endpoint> {
     sizes: Vec<u64>,
     /// The size the server served the first pass.
     reference_size: u64,
+    /// The current pass has been read to its end (its verdict, a count
+    /// after it): an error from here on resumes at the start.
+    pass_over: bool,
     /// The ids delivered so far (empty with `dedup(false)`).
     seen: Seen,
     /// What bounds the walk besides its settings.
@@ -228,6 +232,7 @@ impl<E: Endpoint> WalkState<E> {
             evidence: Evidence::default(),
             sizes: Vec::new(),
             reference_size: asked,
+            pass_over: false,
             seen: Seen::default(),
             bounds: Bounds {
                 allowance: u64::MAX,
@@ -414,9 +419,9 @@ impl<E: Endpoint> WalkState<E> {
             // Nothing was sent: there is nothing to resume.
             return Some(Err(error));
         }
-        // A later pass failed after the walk's own pass was delivered
-        // whole: a new walk has to start over.
-        let resume = if self.pass.number == 1 {
+        // Once the walk's own pass was read to its end (a count, a later
+        // pass, or the end of a pass failed), a new walk has to start over.
+        let resume = if self.pass.number == 1 && !self.pass_over {
             page
         } else {
             self.paging.start()

@@ -14,6 +14,7 @@ impl<E: Endpoint> WalkState<E> {
     /// a count and read again, or end with the error that says what did
     /// not add up.
     pub(super) fn end_pass(&mut self) -> Step<E::Item> {
+        self.pass_over = true;
         let local = self.report.local;
         let latest = local.total_at_end.unwrap_or(0);
         let before_start = self.paging.offset(self.paging.start());
@@ -87,7 +88,8 @@ impl<E: Endpoint> WalkState<E> {
         let per_page = fresh
             .get(fastrand::usize(..fresh.len().max(1)))
             .copied()
-            .unwrap_or_else(|| fastrand::u64(1..=MAX_PER_PAGE));
+            .or_else(|| (1..=MAX_PER_PAGE).rev().find(|s| !self.sizes.contains(s)))
+            .unwrap_or_else(|| fastrand::u64(MAX_PER_PAGE / 2..=MAX_PER_PAGE));
         self.sizes.push(per_page);
         let page = Paging::beyond(latest, per_page, fastrand::u64(0..16));
         self.spawn(page, per_page, Role::Probe);
@@ -118,6 +120,7 @@ impl<E: Endpoint> WalkState<E> {
         self.sizes.push(size);
         let number = self.pass.number + 1;
         self.pass = Pass::new(number);
+        self.pass_over = false;
         self.report.local.passes = number;
         let latest = self.report.local.total_at_end.unwrap_or(0);
         self.paging.restart(size, latest);

@@ -166,7 +166,7 @@ impl Paging {
 
     /// A page of `per_page` items past the end of a listing of `total`,
     /// `extra` pages further: a probe holds no rows unless the listing
-    /// grew.
+    /// grew (or the server serves fewer a page than it asks for).
     pub(super) fn beyond(total: u64, per_page: u64, extra: u64) -> u64 {
         total
             .div_ceil(per_page.max(1))

@@ -58,8 +58,6 @@ pub(super) struct Pass {
     pub(super) number: u32,
     /// Pages read.
     reads: u64,
-    /// Distinct snapshots read in this pass.
-    pub(super) read: u64,
     /// Pages in a row that brought nothing new to this pass.
     pub(super) stalled: u32,
     /// Its only page so far was the listing's first, short, and whole by
@@ -79,7 +77,6 @@ impl Pass {
         Self {
             number,
             reads: 0,
-            read: 0,
             stalled: 0,
             whole_first_page: false,
             moved: false,
@@ -133,9 +130,11 @@ impl Pass {
         self.contradiction.as_deref()
     }
 
-    /// Records a snapshot read, new to this pass or not.
-    pub(super) fn snapshot(&mut self, new_to_pass: bool) {
-        self.read += u64::from(new_to_pass);
+    /// Records what contradicts the page just read, unless something did
+    /// already: a page that contradicts itself is not the whole listing.
+    pub(super) fn contradict(&mut self, what: String) {
+        self.whole_first_page = false;
+        self.contradiction.get_or_insert(what);
     }
 }
 
@@ -176,7 +175,6 @@ pub(super) fn verdict(pass: &Pass, evidence: &Evidence, before_start: u64, keyed
         .filter(|_| pass.contradiction().is_none());
     match met {
         Some(Met { after_pass, total }) => Verdict::Proven(ListingProof::Counted {
-            passes: pass.number,
             counted: total,
             after_pass,
         }),
@@ -298,7 +296,6 @@ mod tests {
         assert_eq!(
             verdict(&p, &evidence, 0, true),
             Verdict::Proven(ListingProof::Counted {
-                passes: 2,
                 counted: 13,
                 after_pass: 1
             })

@@ -14,8 +14,9 @@
 //!
 //! After a pass, the walk sends a **probe**: a request for a page past
 //! the end, alone, whose answer carries a total `T` (and no rows unless
-//! the listing grew). Call the moment its total was counted `c`. Then
-//! it reads the listing again (the next pass). A snapshot seen in an
+//! the listing grew, or the server serves fewer than the probe asks).
+//! Call the moment its total was counted `c`. Then it reads the listing
+//! again (the next pass). A snapshot seen in an
 //! answer received before the probe was sent, and again in an answer to
 //! a request sent after the probe's answer came back, existed before
 //! `c` and after it; ids are never reused, so it existed at `c`. When

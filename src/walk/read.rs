@@ -28,6 +28,10 @@ impl<E: Endpoint> WalkState<E> {
             total: page.total,
         };
         self.pass.page(&facts);
+        if self.pass.reads() == 1 && repeats_within::<E>(&page.items) {
+            self.pass
+                .contradict(format!("page {number} lists a snapshot twice"));
+        }
         let new_to_pass = self.keep_new(&mut page, pass_stage(self.pass.number));
         if let Some(error) = self.stall(number, new_to_pass) {
             return Step::End(self.fail_at(error, number));
@@ -53,8 +57,10 @@ impl<E: Endpoint> WalkState<E> {
         self.evidence
             .probe_answered(self.pass.number, page.total, clean);
         self.keep_new(&mut page, probe_stage(self.pass.number));
-        self.start_pass();
         let limit_reached = self.apply_limit(&mut page);
+        if !limit_reached {
+            self.start_pass();
+        }
         let step = self.deliver(self.paging.start(), page);
         if limit_reached {
             self.finish(true);
@@ -135,27 +141,23 @@ impl<E: Endpoint> WalkState<E> {
     /// recovers; returns the items new to this pass.
     fn keep_new(&mut self, page: &mut Page<E::Item>, stage: u8) -> u64 {
         if !self.source.options.dedup {
-            let count = page.items.len() as u64;
-            for _ in 0..count {
-                self.pass.snapshot(true);
-            }
-            return count;
+            return page.items.len() as u64;
         }
         let mut new_to_pass = 0;
         let before = page.items.len();
-        let (seen, evidence, pass) = (&mut self.seen, &mut self.evidence, &mut self.pass);
+        let (seen, evidence) = (&mut self.seen, &mut self.evidence);
         page.items.retain(|item| {
             let key = ItemKey::of(E::id(item));
             let previous = seen.sight(key, |previous| evidence.sighting(previous, stage));
             let new = previous.is_none_or(|last| last < stage);
-            pass.snapshot(new);
             new_to_pass += u64::from(new);
             previous.is_none()
         });
         let dropped = (before - page.items.len()) as u64;
-        if self.pass.number == 1 {
+        if stage == pass_stage(1) {
             self.report.local.duplicates += dropped;
         } else {
+            // A count or a later pass.
             self.report.local.recovered += page.items.len() as u64;
         }
         new_to_pass
@@ -195,4 +197,13 @@ impl<E: Endpoint> WalkState<E> {
         }
         Step::Deliver(page)
     }
+}
+
+/// Whether a page lists one id twice (a page that is the whole listing
+/// must not: it would hide the snapshot it stands in for).
+fn repeats_within<E: Endpoint>(items: &[E::Item]) -> bool {
+    let mut ids = std::collections::HashSet::with_capacity(items.len());
+    items
+        .iter()
+        .any(|item| !ids.insert(ItemKey::of(E::id(item))))
 }

@@ -504,6 +504,41 @@ fn a_count_taken_after_the_rows_never_hides_a_deletion() {
     }
 }
 
+/// A first page that lists one snapshot twice, short and "whole" by its
+/// own total: not a one-page listing (the repeat stands in for a snapshot
+/// it hides).
+#[test]
+fn a_first_page_that_repeats_a_snapshot_is_not_the_whole_listing() {
+    let mut m = model(3, Vec::new(), vec![0]);
+    m.duplicate_first = true;
+    let run = walk(m, 10, 1, None);
+    match &run.result {
+        Ok(_) => check_exact(&run, 3).expect("every item once"),
+        Err(e) => assert_eq!(e.kind(), ErrorKind::Inconsistent, "{e}"),
+    }
+    assert_ne!(run.summary.proof, Some(crate::model::ListingProof::OnePage));
+}
+
+/// An error after the first pass was read to its end (here: no pass may
+/// follow it) resumes at the start, never past the end or at a count's
+/// page.
+#[test]
+fn an_error_after_the_first_pass_resumes_at_the_start() {
+    let run = walk_with(model(95, Vec::new(), vec![0]), |l| {
+        l.per_page(10).max_passes(1)
+    });
+    let error = run
+        .result
+        .expect_err("one pass proves nothing of ten pages");
+    assert_eq!(error.resume_page(), Some(1), "{error}");
+    // The count after it fails: the same.
+    let run = walk_with(model(95, Vec::new(), vec![0]), |l| {
+        l.per_page(10).max_pages(10)
+    });
+    let error = run.result.expect_err("no room for the count");
+    assert_eq!(error.resume_page(), Some(1), "{error}");
+}
+
 #[test]
 fn a_limit_counts_distinct_items() {
     // Insertions at the head before every page repeat items into the next

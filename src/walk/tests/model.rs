@@ -93,6 +93,9 @@ pub(super) struct Model {
     /// Answer every page with page 1's rows (a cache that ignores the
     /// query string), total as counted.
     pub(super) every_page_is_page_one: bool,
+    /// Page 1 lists its first snapshot twice in place of its second (a
+    /// page as short as the listing, "whole" by its own total).
+    pub(super) duplicate_first: bool,
     /// The change before each serve, in serve order (then none).
     pub(super) script: Vec<Option<Change>>,
     /// How many scheduler turns each request waits before it is served,
@@ -238,7 +241,11 @@ impl Model {
                 let skip = usize::try_from((page - 1).saturating_mul(size)).unwrap_or(usize::MAX);
                 let take = usize::try_from(size).unwrap_or(usize::MAX);
                 let view = self.query_order(&state);
-                view.into_iter().skip(skip).take(take).collect()
+                let mut rows: Vec<Item> = view.into_iter().skip(skip).take(take).collect();
+                if self.duplicate_first && page == 1 && rows.len() > 1 {
+                    rows[1] = rows[0].clone();
+                }
+                rows
             }
         };
         // A count taken by a second query, after the next change.
@@ -311,9 +318,5 @@ impl sealed::Fetch for ModelEndpoint {
 
     fn id(item: &Item) -> ItemId<'_> {
         ItemId::Integer(i64::try_from(item.id).unwrap_or(i64::MAX))
-    }
-
-    fn created_at(item: &Item) -> chrono::DateTime<chrono::Utc> {
-        chrono::DateTime::from_timestamp(item.created, 0).unwrap_or_default()
     }
 }
