@@ -184,7 +184,7 @@ impl Client {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn list_droplet_snapshots(&self, droplet_id: u64) -> List<DropletSnapshotsEndpoint> {
+    pub fn list_droplet_snapshots(&self, droplet_id: u64) -> ListDropletSnapshots {
         self.list(self.inner.list_droplet_snapshots(droplet_id))
     }
 
@@ -198,7 +198,7 @@ impl Client {
     /// println!("{} volume snapshots", volumes.len());
     /// # Ok(()) }
     /// ```
-    pub fn list_snapshots(&self) -> List<SnapshotsEndpoint> {
+    pub fn list_snapshots(&self) -> ListSnapshots {
         self.list(self.inner.list_snapshots())
     }
 
@@ -241,6 +241,14 @@ impl crate::ClientBuilder {
         })
     }
 }
+
+/// The blocking request for one droplet's snapshots and backups, as
+/// [`crate::ListDropletSnapshots`] is for the async client.
+pub type ListDropletSnapshots = List<DropletSnapshotsEndpoint>;
+
+/// The blocking request for the account's snapshots, as
+/// [`crate::ListSnapshots`] is for the async client.
+pub type ListSnapshots = List<SnapshotsEndpoint>;
 
 /// A blocking request for a listing: the options of [`crate::List`], then
 /// [`send`](Self::send), [`pages`](Self::pages), [`items`](Self::items) or

@@ -374,6 +374,32 @@ impl Error {
         self.kind() == ErrorKind::Connect
     }
 
+    /// Whether the failure is worth retrying, after
+    /// [`retry_after`](Self::retry_after) when the server (or the spent
+    /// hourly budget) says how long: a 429; a 500, 502, 503 or 504; a
+    /// timeout, a refused connection or a body cut short; the client's own
+    /// [`ErrorKind::RateLimited`]. Not: bad input or configuration, 401,
+    /// 403, 404 and other 4xx, a body that does not decode or is over the
+    /// size limit, the call's deadline, a listing that did not add up (a
+    /// new walk may, the same request will not).
+    ///
+    /// The client's retry loop retries exactly these (but
+    /// [`ErrorKind::RateLimited`], which it raises instead of waiting
+    /// longer than its policy allows); an error it returns with
+    /// `is_retryable()` true is one it gave up on: its policy's attempts,
+    /// maximum wait, budget or deadline ran out
+    /// ([`attempts`](Self::attempts) says how many it made).
+    pub fn is_retryable(&self) -> bool {
+        match self.kind() {
+            ErrorKind::Api => matches!(self.status(), Some(429 | 500 | 502 | 503 | 504)),
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport => {
+                !self.is_deadline() && !self.is_body_limit()
+            }
+            ErrorKind::RateLimited => true,
+            _ => false,
+        }
+    }
+
     /// Any transport failure: timeout, connect or other.
     pub fn is_transport(&self) -> bool {
         matches!(

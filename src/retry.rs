@@ -164,20 +164,17 @@ pub(crate) enum Retryable {
 }
 
 impl Retryable {
+    /// The class of a failure the loop retries: what
+    /// [`Error::is_retryable`] says, but the client's own
+    /// [`ErrorKind::RateLimited`] (raised instead of a wait too long).
     pub(crate) fn of(error: &Error) -> Option<Self> {
+        if !error.is_retryable() {
+            return None;
+        }
         match error.kind() {
-            ErrorKind::Api => match error.status() {
-                Some(429) => Some(Self::RateLimited),
-                Some(500 | 502 | 503 | 504) => Some(Self::ServerError),
-                _ => None,
-            },
-            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport => {
-                if error.is_deadline() || error.is_body_limit() {
-                    None
-                } else {
-                    Some(Self::Transient)
-                }
-            }
+            ErrorKind::Api if error.status() == Some(429) => Some(Self::RateLimited),
+            ErrorKind::Api => Some(Self::ServerError),
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Transport => Some(Self::Transient),
             _ => None,
         }
     }

@@ -189,3 +189,15 @@ async fn inside_an_async_runtime_it_errors_instead_of_blocking_or_panicking() {
     // Dropping it here neither blocks nor panics.
     drop(client);
 }
+
+/// The blocking request types read as the async ones do.
+#[test]
+fn the_blocking_request_types_have_the_async_names() {
+    let client = digitalocean_snapshots::Client::builder()
+        .token("x")
+        .build_blocking()
+        .expect("a client");
+    let _: digitalocean_snapshots::blocking::ListSnapshots = client.list_snapshots();
+    let _: digitalocean_snapshots::blocking::ListDropletSnapshots =
+        client.list_droplet_snapshots(1);
+}

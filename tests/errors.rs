@@ -218,3 +218,121 @@ async fn a_stalled_server_is_a_timeout_error() {
     assert!(error.is_timeout() && error.is_transport());
     assert!(error.to_string().contains("timed out"), "{error}");
 }
+
+/// `is_retryable()` for every kind of error the crate makes, built as a
+/// user's test builds them.
+#[test]
+fn is_retryable_for_every_kind_of_error() {
+    use digitalocean_snapshots::{ApiError, DecodeError, Error, RateLimit};
+    let reset = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+    let cases: Vec<(&str, Error, bool)> = vec![
+        (
+            "invalid input",
+            Error::invalid_input("per_page", "0 is out of range"),
+            false,
+        ),
+        ("config", Error::config("no token"), false),
+        (
+            "decode",
+            Error::from(DecodeError::new(
+                200,
+                "snapshots[0].id",
+                "expected a string",
+                "{}",
+            )),
+            false,
+        ),
+        ("timeout", Error::timeout("read timed out"), true),
+        ("connect", Error::connect("connection refused"), true),
+        ("transport", Error::transport("connection reset"), true),
+        ("deadline", Error::deadline(Duration::from_secs(30)), false),
+        (
+            "inconsistent",
+            Error::inconsistent("the listing did not settle"),
+            false,
+        ),
+        (
+            "rate limited (client side)",
+            Error::rate_limited(RateLimit::new(5_000, 0, reset), Duration::from_secs(600)),
+            true,
+        ),
+    ];
+    for (what, error, retryable) in cases {
+        assert_eq!(error.is_retryable(), retryable, "{what}: {error}");
+    }
+    for status in [
+        400, 401, 403, 404, 409, 422, 429, 500, 501, 502, 503, 504, 505,
+    ] {
+        let error = Error::from(ApiError::new(status));
+        let retryable = matches!(status, 429 | 500 | 502 | 503 | 504);
+        assert_eq!(error.is_retryable(), retryable, "status {status}");
+    }
+}
+
+/// The client's retry loop retries exactly what `is_retryable()` says:
+/// for every status, a server that always answers it gets two requests
+/// from a policy of two attempts when the error is retryable, one when it
+/// is not; and the error the call ends with says the same. A body over
+/// the size limit is neither retried nor retryable.
+#[tokio::test]
+async fn the_retry_loop_retries_what_is_retryable() {
+    use digitalocean_snapshots::RetryPolicy;
+    for status in [
+        400u16, 401, 403, 404, 409, 422, 429, 500, 501, 502, 503, 504,
+    ] {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.path("/v2/snapshots");
+                then.status(status)
+                    .header("retry-after", "0")
+                    .body(r#"{"id":"x","message":"no"}"#);
+            })
+            .await;
+        let client = Client::builder()
+            .token(TOKEN)
+            .base_url(server.base_url())
+            .retry_policy(
+                RetryPolicy::default()
+                    .max_attempts(2)
+                    .backoff(Duration::from_millis(1), Duration::from_millis(2)),
+            )
+            .build()
+            .expect("client");
+        let error = client
+            .list_snapshots()
+            .send()
+            .await
+            .expect_err("an error status");
+        let hits = mock.calls_async().await;
+        assert_eq!(
+            hits,
+            if error.is_retryable() { 2 } else { 1 },
+            "status {status}: {error}"
+        );
+    }
+    let server = MockServer::start_async().await;
+    let big = format!(
+        r#"{{"snapshots":[],"meta":{{"total":0}},"pad":"{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    let mock = server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(200).body(big);
+        })
+        .await;
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url(server.base_url())
+        .max_response_bytes(1024)
+        .build()
+        .expect("client");
+    let error = client
+        .list_snapshots()
+        .send()
+        .await
+        .expect_err("over the limit");
+    assert!(error.is_body_limit() && !error.is_retryable(), "{error}");
+    assert_eq!(mock.calls_async().await, 1);
+}
