@@ -5,12 +5,19 @@
 //! ([`redact_body`]), and every text an error shows is then cleared of any
 //! run of [`FRAGMENT`] or more consecutive characters of the token
 //! ([`redact_text`]), so a token cut by an excerpt's edge, or echoed only
-//! in part, shows no useful piece either.
+//! in part, shows no useful piece either. A token shorter than
+//! [`SAFE_TO_CUT`] is redacted whole only: its 8-character pieces are
+//! ordinary words (`example-`) that would cut server text apart, and a
+//! piece of a token that short is no secret worth the damage.
 
 use std::borrow::Cow;
 
 /// The shortest piece of the token that is redacted on its own.
 pub(crate) const FRAGMENT: usize = 8;
+
+/// The shortest token whose pieces are redacted on their own (a
+/// DigitalOcean token is 71 characters: `dop_v1_` and 64 hex digits).
+pub(crate) const SAFE_TO_CUT: usize = 24;
 
 /// What a redacted piece is replaced with.
 pub(crate) const MARK: &str = "<redacted>";
@@ -38,10 +45,15 @@ pub(crate) fn redact_body<'a>(body: &'a [u8], secret: &str) -> Cow<'a, [u8]> {
 }
 
 /// `text` with every run of [`FRAGMENT`] or more consecutive characters of
-/// `secret` (the whole secret when it is shorter) replaced by [`MARK`].
+/// `secret` replaced by [`MARK`]; of a secret shorter than
+/// [`SAFE_TO_CUT`], only whole occurrences.
 pub(crate) fn redact_text(text: &str, secret: &str) -> Option<String> {
     let secret = secret.as_bytes();
-    let window = FRAGMENT.min(secret.len());
+    let window = if secret.len() < SAFE_TO_CUT {
+        secret.len()
+    } else {
+        FRAGMENT
+    };
     if window == 0 || text.len() < window {
         return None;
     }
@@ -106,6 +118,20 @@ mod tests {
         assert_eq!(
             redact_text("é dop_v1_0 é", SECRET).as_deref(),
             Some("é <redacted> é")
+        );
+    }
+
+    #[test]
+    fn a_short_token_is_hidden_whole_and_leaves_words_alone() {
+        let short = "example-token";
+        assert_eq!(
+            redact_text("the example-gateway timed out", short),
+            None,
+            "a word sharing 8 characters with a short token stays"
+        );
+        assert_eq!(
+            redact_text("echo example-token here", short).as_deref(),
+            Some("echo <redacted> here")
         );
     }
 

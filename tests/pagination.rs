@@ -611,3 +611,25 @@ async fn an_empty_first_page_with_a_total_is_read_again_then_reported() {
     let summary = lenient.summary();
     assert!(summary.complete && !summary.consistent, "{summary:?}");
 }
+
+/// An error on the walk's very first request: nothing was read, so the
+/// error gives no resume hint (it used to say "0 items were delivered
+/// before this; resume from page 1").
+#[tokio::test]
+async fn an_error_before_anything_was_read_gives_no_resume_hint() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.path("/v2/snapshots");
+            then.status(500).body(
+                r#"{"id":"server_error","message":"Server was unable to give you a response."}"#,
+            );
+        })
+        .await;
+    let client = common::client(&server);
+    let error = client.list_snapshots().collect_all().await.unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("no item was delivered before this"), "{text}");
+    assert!(!text.contains("resume"), "{text}");
+    assert_eq!(error.items_delivered(), Some(0));
+}

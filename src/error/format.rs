@@ -45,12 +45,17 @@ impl fmt::Display for Error {
         if let Some(note) = &self.inner.note {
             write!(f, " ({note})")?;
         }
-        if let Some(walk) = self.inner.walk {
-            write!(
+        match self.inner.walk {
+            // Nothing was read: there is nothing to resume from.
+            Some(walk) if walk.items_delivered == 0 => {
+                write!(f, " (no item was delivered before this)")?;
+            }
+            Some(walk) => write!(
                 f,
                 " ({} items were delivered before this; resume from page {})",
                 walk.items_delivered, walk.resume_page
-            )?;
+            )?,
+            None => {}
         }
         Ok(())
     }
