@@ -217,11 +217,27 @@ async fn a_droplet_destroyed_mid_walk_says_what_was_read_and_how_to_resume() {
     .await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("there is no droplet 7"), "{stderr}");
+    assert!(
+        stderr.contains("droplet 7 disappeared during the listing")
+            && stderr.contains("200 of its snapshots were read"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("there is no droplet 7 on this account"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("200 snapshots were read before this") && stderr.contains("--page 2"),
         "{stderr}"
     );
+    // A droplet that was never there is still said so.
+    let out = report(&sandbox, &["--droplet", "8", "--format", "jsonl"]).await;
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("there is no droplet 8 on this account"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("resume"), "{stderr}");
 }
 
 #[tokio::test]

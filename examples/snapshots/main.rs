@@ -377,7 +377,14 @@ fn explain_error(error: &Error, client: &Client, droplet: Option<u64>) -> String
         );
     }
     if let (true, Some(id)) = (error.is_not_found(), droplet) {
-        return format!("there is no droplet {id} on this account");
+        return match (error.items_delivered(), error.resume_page()) {
+            // Found, listed in part, then gone: destroyed during the
+            // listing (the resume hint follows).
+            (Some(read), Some(page)) if read > 0 => format!(
+                "droplet {id} disappeared during the listing: it was found and {read} of its snapshots were read, then the request for page {page} said there is no droplet {id} (was it destroyed?)"
+            ),
+            _ => format!("there is no droplet {id} on this account"),
+        };
     }
     error.to_string()
 }
