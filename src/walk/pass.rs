@@ -63,9 +63,6 @@ pub(super) struct Pass {
     /// Its only page so far was the listing's first, short, and whole by
     /// its own total.
     whole_first_page: bool,
-    /// The totals moved between two of its pages.
-    moved: bool,
-    last_total: Option<u64>,
     /// The lowest and highest total its pages read.
     totals: Option<(u64, u64)>,
     /// The first page whose count contradicted its own total.
@@ -79,8 +76,6 @@ impl Pass {
             reads: 0,
             stalled: 0,
             whole_first_page: false,
-            moved: false,
-            last_total: None,
             totals: None,
             contradiction: None,
         }
@@ -91,10 +86,6 @@ impl Pass {
         self.reads += 1;
         self.whole_first_page =
             self.reads == 1 && facts.page == 1 && facts.first_page == 1 && facts.short_end();
-        if let Some(last) = self.last_total {
-            self.moved |= last != facts.total;
-        }
-        self.last_total = Some(facts.total);
         self.totals = Some(match self.totals {
             Some((low, high)) => (low.min(facts.total), high.max(facts.total)),
             None => (facts.total, facts.total),
@@ -122,7 +113,7 @@ impl Pass {
 
     /// Whether the totals moved while the pass read.
     pub(super) fn totals_moved(&self) -> bool {
-        self.moved
+        self.totals.is_some_and(|(low, high)| low != high)
     }
 
     /// The first page whose count contradicted its own total, if any.
@@ -192,7 +183,7 @@ pub(super) fn verdict(pass: &Pass, evidence: &Evidence, before_start: u64, keyed
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::walk::proof::{pass_stage, probe_stage};
+    use crate::walk::proof::seen_around_a_count;
 
     fn facts(page: u64, count: u64, total: u64) -> PageFacts {
         PageFacts {
@@ -280,18 +271,7 @@ mod tests {
 
     #[test]
     fn a_second_look_that_meets_the_count_is_proven() {
-        let mut evidence = Evidence::default();
-        let mut marks = Vec::new();
-        for _ in 0..13 {
-            marks.push(evidence.sighting(None, pass_stage(1)));
-        }
-        evidence.pass_ended(1, 13, 13);
-        evidence.probe_answered(1, 13, true);
-        assert_eq!(probe_stage(1), 2);
-        for m in &mut marks {
-            *m = evidence.sighting(Some(*m), pass_stage(2));
-        }
-        evidence.pass_ended(2, 13, 13);
+        let evidence = seen_around_a_count(13, 13, 13);
         let p = pass(2, &[facts(1, 10, 13), facts(2, 3, 13)]);
         assert_eq!(
             verdict(&p, &evidence, 0, true),
@@ -304,12 +284,7 @@ mod tests {
 
     #[test]
     fn a_second_look_short_of_the_count_reads_again_and_says_why() {
-        let mut evidence = Evidence::default();
-        let first = evidence.sighting(None, pass_stage(1));
-        evidence.pass_ended(1, 2, 2);
-        evidence.probe_answered(1, 2, true);
-        evidence.sighting(Some(first), pass_stage(2));
-        evidence.pass_ended(2, 2, 2);
+        let evidence = seen_around_a_count(1, 1, 2);
         let p = pass(2, &[facts(1, 1, 2)]);
         match verdict(&p, &evidence, 0, true) {
             Verdict::ReadAgain(why) => {
@@ -328,12 +303,7 @@ mod tests {
 
     #[test]
     fn a_pass_whose_pages_contradict_their_totals_proves_nothing() {
-        let mut evidence = Evidence::default();
-        let first = evidence.sighting(None, pass_stage(1));
-        evidence.pass_ended(1, 1, 1);
-        evidence.probe_answered(1, 1, true);
-        evidence.sighting(Some(first), pass_stage(2));
-        evidence.pass_ended(2, 1, 1);
+        let evidence = seen_around_a_count(1, 1, 1);
         // Full pages where the total says there is one snapshot.
         let p = pass(2, &[facts(1, 10, 1), facts(2, 0, 1)]);
         match verdict(&p, &evidence, 0, true) {

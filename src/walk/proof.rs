@@ -189,6 +189,27 @@ impl Evidence {
     }
 }
 
+/// Evidence of two passes around one count of `total`: `before`
+/// snapshots seen by the first pass, the first `again` of them seen
+/// again by the second; every page of both read `total`.
+#[cfg(test)]
+pub(super) fn seen_around_a_count(before: u64, again: u64, total: u64) -> Evidence {
+    let mut evidence = Evidence::default();
+    let marks: Vec<u8> = (0..before)
+        .map(|_| evidence.sighting(None, pass_stage(1)))
+        .collect();
+    evidence.pass_ended(1, total, total);
+    evidence.probe_answered(1, total, true);
+    for mark in marks
+        .into_iter()
+        .take(usize::try_from(again).unwrap_or(usize::MAX))
+    {
+        evidence.sighting(Some(mark), pass_stage(2));
+    }
+    evidence.pass_ended(2, total, total);
+    evidence
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,13 +352,7 @@ mod tests {
         // The pass after it read a total of 2 on some page.
         e.pass_ended(2, 1, 2);
         assert_eq!(e.met(0), None);
-        let mut e = Evidence::default();
-        let m = e.sighting(None, pass_stage(1));
-        e.pass_ended(1, 1, 1);
-        e.probe_answered(1, 1, true);
-        e.sighting(Some(m), pass_stage(2));
-        e.pass_ended(2, 1, 1);
-        assert!(e.met(0).is_some());
+        assert!(seen_around_a_count(1, 1, 1).met(0).is_some());
     }
 
     #[test]

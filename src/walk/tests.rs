@@ -539,6 +539,38 @@ fn an_error_after_the_first_pass_resumes_at_the_start() {
     assert_eq!(error.resume_page(), Some(1), "{error}");
 }
 
+/// `max_passes` at the edges of its type: 1 proves only a one-page
+/// listing, `u32::MAX` makes at most 100 passes (and `max_pages` still
+/// bounds the requests); neither panics.
+#[test]
+fn max_passes_at_its_edges() {
+    let run = walk_with(model(5, Vec::new(), vec![0]), |l| {
+        l.per_page(10).max_passes(1)
+    });
+    check_exact(&run, 5).expect("a one-page listing needs one pass");
+    let never_settles = || {
+        let script = [
+            Change::Insert(At::Head, 2),
+            Change::Delete(At::Middle(128), 1),
+        ]
+        .into_iter()
+        .cycle()
+        .take(2_000)
+        .map(Some)
+        .collect();
+        model(50, script, vec![0])
+    };
+    let run = walk_with(never_settles(), |l| l.per_page(10).max_passes(u32::MAX));
+    let error = run.result.expect_err("never settles");
+    assert_eq!(error.kind(), ErrorKind::Inconsistent, "{error}");
+    assert!(run.summary.passes <= 100, "{:?}", run.summary);
+    assert!(
+        run.summary.requests <= DEFAULT_MAX_PAGES,
+        "{:?}",
+        run.summary
+    );
+}
+
 #[test]
 fn a_limit_counts_distinct_items() {
     // Insertions at the head before every page repeat items into the next
