@@ -338,6 +338,16 @@ impl<E: Endpoint> List<E> {
         self.runtime.block_on(self.inner.collect_all())?
     }
 
+    /// Every item in one `Vec` with the walk's summary, as
+    /// [`crate::List::collect_with_summary`].
+    ///
+    /// # Errors
+    ///
+    /// As [`crate::List::collect_with_summary`].
+    pub fn collect_with_summary(self) -> Result<(Vec<E::Item>, WalkSummary)> {
+        self.runtime.block_on(self.inner.collect_with_summary())?
+    }
+
     /// The pages of the listing as an iterator, with the guarantee of
     /// [`crate::List::pages`]. Pages are fetched ahead in the background;
     /// dropping the iterator cancels them.

@@ -234,6 +234,155 @@ pub struct Snapshot {
     pub tags: Option<Vec<String>>,
 }
 
+/// Building values for tests: the structs are `#[non_exhaustive]`, so code
+/// outside this crate cannot write them as literals. Start from `new` with
+/// the fields that have no sensible default, then set the others.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use digitalocean_snapshots::{DropletSnapshot, SnapshotType};
+///
+/// let backup = DropletSnapshot::new(7, Utc.with_ymd_and_hms(2026, 11, 30, 4, 0, 0).unwrap())
+///     .with_name("web-01 2026-11-30")
+///     .with_regions(["nyc3"])
+///     .with_size_gigabytes(2.36)
+///     .with_type(SnapshotType::Backup);
+/// assert_eq!(backup.snapshot_type, SnapshotType::Backup);
+/// assert_eq!(backup.min_disk_size, 0);
+/// ```
+impl DropletSnapshot {
+    /// A snapshot (`type` `snapshot`) with this id and creation time, an
+    /// empty name, no regions, and sizes of 0.
+    pub fn new(id: i64, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            name: String::new(),
+            created_at,
+            regions: Vec::new(),
+            min_disk_size: 0,
+            size_gigabytes: 0.0,
+            snapshot_type: SnapshotType::Snapshot,
+        }
+    }
+
+    /// With this name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// With these region slugs.
+    #[must_use]
+    pub fn with_regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.regions = regions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// With this minimum disk size, in GB.
+    #[must_use]
+    pub fn with_min_disk_size(mut self, gigabytes: i64) -> Self {
+        self.min_disk_size = gigabytes;
+        self
+    }
+
+    /// With this billable size, in gigabytes.
+    #[must_use]
+    pub fn with_size_gigabytes(mut self, gigabytes: f64) -> Self {
+        self.size_gigabytes = gigabytes;
+        self
+    }
+
+    /// A snapshot or a backup.
+    #[must_use]
+    pub fn with_type(mut self, snapshot_type: SnapshotType) -> Self {
+        self.snapshot_type = snapshot_type;
+        self
+    }
+}
+
+/// Building values for tests (see [`DropletSnapshot`]'s).
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use digitalocean_snapshots::{ResourceType, Snapshot};
+///
+/// let now = Utc::now();
+/// let old = Snapshot::new("6372321", now - Duration::days(40))
+///     .with_name("nightly-2026-10-22")
+///     .with_resource(ResourceType::Droplet, "3164444")
+///     .with_regions(["nyc1", "nyc3"])
+///     .with_size_gigabytes(2.34)
+///     .with_tags(["env:prod"]);
+/// assert_eq!(old.resource_id, "3164444");
+/// assert_eq!(old.tags.as_deref(), Some(&["env:prod".to_owned()][..]));
+/// ```
+impl Snapshot {
+    /// A snapshot with this id and creation time, taken from a droplet
+    /// whose id is empty, with an empty name, no regions, sizes of 0 and
+    /// no `tags` field (`None`).
+    pub fn new(id: impl Into<String>, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id: id.into(),
+            name: String::new(),
+            created_at,
+            regions: Vec::new(),
+            resource_id: String::new(),
+            resource_type: ResourceType::Droplet,
+            min_disk_size: 0,
+            size_gigabytes: 0.0,
+            tags: None,
+        }
+    }
+
+    /// With this name.
+    #[must_use]
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// With these region slugs.
+    #[must_use]
+    pub fn with_regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.regions = regions.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Taken from this resource: its type and id.
+    #[must_use]
+    pub fn with_resource(
+        mut self,
+        resource_type: ResourceType,
+        resource_id: impl Into<String>,
+    ) -> Self {
+        self.resource_type = resource_type;
+        self.resource_id = resource_id.into();
+        self
+    }
+
+    /// With this minimum disk size, in GB.
+    #[must_use]
+    pub fn with_min_disk_size(mut self, gigabytes: i64) -> Self {
+        self.min_disk_size = gigabytes;
+        self
+    }
+
+    /// With this billable size, in gigabytes.
+    #[must_use]
+    pub fn with_size_gigabytes(mut self, gigabytes: f64) -> Self {
+        self.size_gigabytes = gigabytes;
+        self
+    }
+
+    /// With these tags (`Some`, even when empty: the server's `[]`).
+    #[must_use]
+    pub fn with_tags(mut self, tags: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.tags = Some(tags.into_iter().map(Into::into).collect());
+        self
+    }
+}
+
 /// Writing instants as RFC 3339, the format of `created_at`.
 mod rfc3339 {
     use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Utc};
@@ -272,8 +421,13 @@ mod rfc3339 {
 /// Links to neighbouring pages, as the server sent them (the `links`
 /// object of a page).
 ///
-/// They are hints: the pagination of this crate builds every request from
-/// the client's own base URL, path and parameters and never follows them.
+/// Kept as data, for logging a page as the server answered it and for code
+/// that passes a page on (it serializes back to the wire's `links`
+/// object). They are hints, never instructions: the pagination of this
+/// crate builds every request from the client's own base URL, path and
+/// parameters, never follows a link (a link may name another host, which
+/// must not see the token), and checks nothing against them. To walk
+/// pages yourself, use [`Page::next_page`], which reads the count.
 ///
 /// On the wire the links sit under `links.pages`, which DigitalOcean's
 /// description allows to be anything (`anyOf` forward links, backward
@@ -400,6 +554,50 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// A page holding `items`, page `page` of a listing of `total` items
+    /// read `per_page` at a time, with no links, rate limit or date: for
+    /// tests of code that takes a page.
+    ///
+    /// ```
+    /// use digitalocean_snapshots::Page;
+    ///
+    /// let page = Page::new(vec!["a", "b"], 5, 1, 2);
+    /// assert_eq!(page.page_count(), 3);
+    /// assert_eq!(page.next_page(), Some(2));
+    /// ```
+    pub fn new(items: Vec<T>, total: u64, page: u64, per_page: u64) -> Self {
+        Self {
+            items,
+            total,
+            page,
+            per_page,
+            links: PageLinks::default(),
+            rate_limit: None,
+            date: None,
+        }
+    }
+
+    /// With these links.
+    #[must_use]
+    pub fn with_links(mut self, links: PageLinks) -> Self {
+        self.links = links;
+        self
+    }
+
+    /// With this rate-limit state.
+    #[must_use]
+    pub fn with_rate_limit(mut self, rate_limit: RateLimit) -> Self {
+        self.rate_limit = Some(rate_limit);
+        self
+    }
+
+    /// With this `Date` header's time.
+    #[must_use]
+    pub fn with_date(mut self, date: DateTime<Utc>) -> Self {
+        self.date = Some(date);
+        self
+    }
+
     /// The number of pages of the listing at this page's size, from
     /// `total`: `ceil(total / per_page)`.
     pub fn page_count(&self) -> u64 {
@@ -430,16 +628,35 @@ impl<T> IntoIterator for Page<T> {
 /// What a walk reports as it goes, for a progress bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
+///
+/// A walk reads a longer listing more than once (see
+/// [`WalkSummary::passes`]): each pass reports its pages against its own
+/// count, so `pages` never exceeds `page_count` and `items` never exceeds
+/// `expected_items`. A progress bar shows `items` of `expected_items`
+/// (the second pass mostly confirms, adding few items), or `pages` of
+/// `page_count` labelled with the `pass`.
 pub struct Progress {
-    /// Pages delivered so far.
+    /// The pass the latest page belongs to: 1 for the first read, 2 and
+    /// on for the looks that prove it.
+    pub pass: u32,
+    /// Pages this pass has read so far, from its first (at most
+    /// `page_count`; 0 when the count taken before the pass delivered
+    /// snapshots created meanwhile).
     pub pages: u64,
-    /// Items delivered so far (after de-duplication and the limit).
-    pub items: u64,
-    /// The listing's total as of the latest page.
-    pub total: u64,
-    /// The pages this walk expects to fetch, as of the latest page (fewer
+    /// The pages this pass expects to read, as of the latest page (fewer
     /// than the listing has when a limit stops it early).
     pub page_count: u64,
+    /// Items delivered so far, over every pass (after de-duplication and
+    /// the limit).
+    pub items: u64,
+    /// The items this walk expects to deliver, as of the latest page: the
+    /// listing's total from the walk's first page on, or the limit when
+    /// lower; never less than `items` (a listing that gains snapshots
+    /// while it is read delivers them too).
+    pub expected_items: u64,
+    /// The listing's total as of the latest page (`meta.total`, as the
+    /// server sent it).
+    pub total: u64,
 }
 
 /// How a walk went; read it from [`Pages::summary`](crate::Pages::summary)

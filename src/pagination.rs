@@ -276,6 +276,36 @@ impl<E: Endpoint> List<E> {
     pub async fn collect_all(self) -> Result<Vec<E::Item>> {
         self.items().try_collect().await
     }
+
+    /// Every item of the listing in one `Vec`, as
+    /// [`collect_all`](Self::collect_all), with the walk's
+    /// [`WalkSummary`]: how it was proven ([`WalkSummary::proof`]), how
+    /// many requests and passes it took, and, under
+    /// [`strict(false)`](Self::strict), whether what it read adds up
+    /// ([`WalkSummary::consistent`]: a `false` there is the only sign that
+    /// the list may be short).
+    ///
+    /// ```no_run
+    /// # async fn run(client: digitalocean_snapshots::Client) -> digitalocean_snapshots::Result<()> {
+    /// let (snapshots, summary) = client.list_snapshots().strict(false).collect_with_summary().await?;
+    /// if !summary.consistent {
+    ///     eprintln!("warning: the listing changed while it was read; {} snapshots may be short of it", snapshots.len());
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`collect_all`](Self::collect_all).
+    pub async fn collect_with_summary(self) -> Result<(Vec<E::Item>, WalkSummary)> {
+        let mut items = self.items();
+        let mut all = Vec::new();
+        while let Some(item) = items.try_next().await? {
+            all.push(item);
+        }
+        Ok((all, items.summary()))
+    }
 }
 
 /// The entry points of the two listings: the handle does not know the

@@ -447,13 +447,67 @@ async fn progress_is_reported_after_every_page() {
         .await
         .unwrap();
     let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 5);
+    // The first pass delivers, the second (another page size, 192-199)
+    // confirms: it is reported too, against its own count of pages.
+    let (first, second): (Vec<Progress>, Vec<Progress>) = seen.iter().partition(|p| p.pass == 1);
     assert_eq!(
-        seen.iter().map(|p| p.items).collect::<Vec<_>>(),
-        [200, 400, 600, 800, 950]
+        first.iter().map(|p| (p.pages, p.items)).collect::<Vec<_>>(),
+        [(1, 200), (2, 400), (3, 600), (4, 800), (5, 950)]
     );
-    assert!(seen.iter().all(|p| p.total == 950 && p.page_count == 5));
+    assert!(first.iter().all(|p| p.page_count == 5));
+    assert_eq!(second.len(), 5, "{second:?}");
+    assert!(second.iter().all(|p| p.pass == 2 && p.items == 950));
+    assert_eq!(
+        second.iter().map(|p| p.pages).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p.total == 950 && p.expected_items == 950)
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p.pages <= p.page_count && p.items <= p.expected_items)
+    );
     assert_eq!(items.len(), 950);
+}
+
+/// A listing that changes while it is read takes more passes and
+/// delivers snapshots created meanwhile: progress still never reports
+/// more pages than its pass expects, or more items than the walk does.
+#[tokio::test]
+async fn progress_never_overshoots_when_the_listing_changes() {
+    let (_sandbox, client) = sandbox(
+        Sandbox::builder()
+            .snapshots(1_000)
+            .faults(Faults::rotating(3, Position::Random)),
+    )
+    .await;
+    let seen: Arc<Mutex<Vec<Progress>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    let result = client
+        .list_snapshots()
+        .per_page(100)
+        .strict(false)
+        .on_progress(move |p| sink.lock().unwrap().push(*p))
+        .collect_with_summary()
+        .await;
+    let (items, summary) = result.unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        summary.passes >= 2 && seen.iter().any(|p| p.pass >= 2),
+        "{summary:?}"
+    );
+    for p in seen.iter() {
+        assert!(p.pages <= p.page_count, "{p:?}");
+        assert!(p.items <= p.expected_items, "{p:?}");
+    }
+    assert!(
+        seen.windows(2)
+            .all(|w| w[0].items <= w[1].items && w[0].pass <= w[1].pass),
+        "items and passes never go back"
+    );
+    assert_eq!(seen.last().map(|p| p.items), Some(items.len() as u64));
 }
 
 #[tokio::test]

@@ -320,12 +320,9 @@ fn progress_bar() -> impl Fn(&digitalocean_snapshots::Progress) + Send + Sync + 
             let mut err = std::io::stderr();
             let _ = write!(
                 err,
-                "\rfetched {}/{} snapshots ({} of {} pages)",
-                p.items, p.total, p.pages, p.page_count
+                "\r\x1b[2Kfetched {}/{} snapshots (pass {}: page {} of {})",
+                p.items, p.expected_items, p.pass, p.pages, p.page_count
             );
-            if p.pages >= p.page_count {
-                let _ = write!(err, "\r\x1b[2K");
-            }
             let _ = err.flush();
         }
     }

@@ -41,7 +41,7 @@ impl<E: Endpoint> WalkState<E> {
             self.in_flight.cancel();
         }
         let limit_reached = self.apply_limit(&mut page);
-        let step = self.deliver(number, page);
+        let step = self.deliver(Some(number), page);
         if limit_reached {
             self.finish(true);
         }
@@ -61,7 +61,7 @@ impl<E: Endpoint> WalkState<E> {
         if !limit_reached {
             self.start_pass();
         }
-        let step = self.deliver(self.paging.start(), page);
+        let step = self.deliver(None, page);
         if limit_reached {
             self.finish(true);
         }
@@ -163,17 +163,24 @@ impl<E: Endpoint> WalkState<E> {
         new_to_pass
     }
 
-    /// Delivers what is left of page `number`, or reads on when nothing
-    /// is (the walk's first page is delivered even when empty).
-    pub(super) fn deliver(&mut self, number: u64, page: Page<E::Item>) -> Step<E::Item> {
+    /// Delivers what is left of page `number` of the pass (`None`: the
+    /// count between two passes), or reads on when nothing is (the walk's
+    /// first page is delivered even when empty).
+    pub(super) fn deliver(&mut self, number: Option<u64>, page: Page<E::Item>) -> Step<E::Item> {
         let local = &mut self.report.local;
-        if page.items.is_empty() && (self.pass.number > 1 || local.pages > 0) {
-            self.report.publish();
+        let deliver = !page.items.is_empty() || (self.pass.number == 1 && local.pages == 0);
+        if deliver {
+            local.pages += 1;
+            local.items += page.items.len() as u64;
+        }
+        self.report.publish();
+        if number.is_some() || deliver {
+            self.report_progress(number, page.total);
+        }
+        let number = number.unwrap_or(page.page);
+        if !deliver {
             return Step::Continue;
         }
-        local.pages += 1;
-        local.items += page.items.len() as u64;
-        self.report.publish();
         tracing::debug!(
             page = number,
             items = page.items.len(),
@@ -181,21 +188,35 @@ impl<E: Endpoint> WalkState<E> {
             pass = self.pass.number,
             "page delivered"
         );
-        if let Some(progress) = &self.source.options.progress {
-            let last = self
-                .paging
-                .last_by_total(page.total)
-                .min(self.limit_last())
-                .max(number);
-            let local = &self.report.local;
-            progress(&Progress {
-                pages: local.pages,
-                items: local.items,
-                total: page.total,
-                page_count: last - self.paging.start() + 1,
-            });
-        }
         Step::Deliver(page)
+    }
+
+    /// Tells the caller's progress callback where the walk is after page
+    /// `number` of the current pass (`None`: the count before it, which
+    /// delivered snapshots, before the pass read a page): against this
+    /// pass's own count of pages (a later pass reads the listing again at
+    /// another size), and never more pages or items than it expects.
+    fn report_progress(&self, number: Option<u64>, total: u64) {
+        let Some(progress) = &self.source.options.progress else {
+            return;
+        };
+        let start = self.paging.start();
+        let last = self
+            .paging
+            .last_by_total(total)
+            .min(self.limit_last())
+            .max(number.unwrap_or(start));
+        let local = &self.report.local;
+        let listed = total.saturating_sub(self.paging.offset(start));
+        let wanted = self.source.options.limit.map_or(listed, |l| l.min(listed));
+        progress(&Progress {
+            pass: self.pass.number,
+            pages: number.map_or(0, |number| number.saturating_sub(start) + 1),
+            page_count: last.saturating_sub(start) + 1,
+            items: local.items,
+            expected_items: wanted.max(local.items),
+            total,
+        });
     }
 }
 
