@@ -131,8 +131,10 @@ impl sealed::Fetch for DropletSnapshotsEndpoint {
             .execute(op, &path, &request.call, |transport| {
                 transport.droplet_snapshots(op, id, page, per_page)
             })
-            .await?;
-        page_of(response, request, op.name)
+            .await;
+        response
+            .and_then(|response| page_of(response, request, op.name))
+            .map_err(|e| e.with_droplet_id(self.droplet_id))
     }
 
     fn id(item: &DropletSnapshot) -> ItemId<'_> {

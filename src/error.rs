@@ -73,6 +73,8 @@ struct Inner {
     repr: Repr,
     /// The operation that failed, e.g. `GET /v2/snapshots`.
     operation: Option<&'static str>,
+    /// The droplet whose listing failed, when it was one.
+    droplet_id: Option<u64>,
     /// Where a walk over a listing stopped, when the error ended one.
     walk: Option<WalkPosition>,
     /// How the walk this error ended had gone.
@@ -134,6 +136,7 @@ impl Error {
             inner: Box::new(Inner {
                 repr,
                 operation: None,
+                droplet_id: None,
                 walk: None,
                 summary: None,
                 attempts: None,
@@ -190,6 +193,12 @@ impl Error {
 
     pub(crate) fn with_operation(mut self, operation: &'static str) -> Self {
         self.inner.operation = Some(operation);
+        self
+    }
+
+    /// Records the droplet whose listing failed.
+    pub(crate) fn with_droplet_id(mut self, droplet_id: u64) -> Self {
+        self.inner.droplet_id = Some(droplet_id);
         self
     }
 
@@ -254,6 +263,13 @@ impl Error {
     /// errors raised while building the client.
     pub fn operation(&self) -> Option<&'static str> {
         self.inner.operation
+    }
+
+    /// The droplet whose listing failed (`GET
+    /// /v2/droplets/{droplet_id}/snapshots`), once its id was checked;
+    /// `Display` names it in the path.
+    pub fn droplet_id(&self) -> Option<u64> {
+        self.inner.droplet_id
     }
 
     /// The server's error answer, when there was one.

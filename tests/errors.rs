@@ -68,6 +68,11 @@ async fn digitalocean_error_bodies_become_api_errors_with_their_fields() {
             Some("GET /v2/droplets/{droplet_id}/snapshots")
         );
         let text = error.to_string();
+        assert!(
+            text.starts_with("GET /v2/droplets/42/snapshots: "),
+            "the droplet named, not the template: {text}"
+        );
+        assert_eq!(error.droplet_id(), Some(42));
         assert!(text.contains(message) && text.contains(id), "{text}");
         assert!(text.contains(&status.to_string()), "{text}");
         assert_eq!(error.is_not_found(), status == 404);

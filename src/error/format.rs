@@ -7,8 +7,16 @@ use super::{BodyLimit, Error, ErrorKind, Repr};
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let Some(operation) = self.inner.operation {
-            write!(f, "{operation}: ")?;
+        match (self.inner.operation, self.inner.droplet_id) {
+            (Some(operation), Some(id)) if operation.contains("{droplet_id}") => {
+                write!(
+                    f,
+                    "{}: ",
+                    operation.replace("{droplet_id}", &id.to_string())
+                )?;
+            }
+            (Some(operation), _) => write!(f, "{operation}: ")?,
+            (None, _) => {}
         }
         match &self.inner.repr {
             Repr::InvalidInput { field, reason } => write!(f, "invalid `{field}`: {reason}")?,
@@ -88,6 +96,9 @@ impl fmt::Debug for Error {
         s.field("kind", &self.kind());
         if let Some(operation) = self.inner.operation {
             s.field("operation", &operation);
+        }
+        if let Some(droplet_id) = self.inner.droplet_id {
+            s.field("droplet_id", &droplet_id);
         }
         match &self.inner.repr {
             Repr::InvalidInput { field, reason } => s.field("field", field).field("reason", reason),
