@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::clock::Timer;
 use crate::error::Result;
 use crate::model::RateLimit;
-use crate::rate::{Pacer, RateState};
+use crate::rate::{Gate, Pacer, RateState};
 use crate::retry::{RetryBudget, RetryContext, RetryPolicy};
 use crate::transport::{Operation, PageAnswer, Transport};
 
@@ -46,6 +46,8 @@ struct Inner {
     budget: RetryBudget,
     rate: Arc<RateState>,
     pacer: Pacer,
+    /// Requests in flight at once, learned from refusals.
+    gate: Gate,
     timer: Arc<dyn Timer>,
 }
 
@@ -105,6 +107,7 @@ impl Client {
                 budget: RetryBudget::new(parts.budget),
                 rate: parts.rate,
                 pacer: Pacer::new(parts.pace.0, parts.pace.1),
+                gate: Gate::default(),
                 timer: parts.timer,
             }),
         }
@@ -166,6 +169,12 @@ impl Client {
         self.inner.pacer.room(self.inner.timer.now())
     }
 
+    /// Requests this client and its clones may have in flight at once,
+    /// as learned from refusals (`usize::MAX` when none lately).
+    pub(crate) fn gate_limit(&self) -> usize {
+        self.inner.gate.limit(self.inner.timer.now())
+    }
+
     /// Attempts by this client and its clones that met a 429, a 5xx or a
     /// transport failure so far.
     pub(crate) fn troubled(&self) -> u64 {
@@ -204,6 +213,7 @@ impl Client {
             budget: &self.inner.budget,
             rate: &self.inner.rate,
             pacer: &self.inner.pacer,
+            gate: &self.inner.gate,
             timer: self.inner.timer.as_ref(),
             deadline: call.deadline,
             operation: op.name,

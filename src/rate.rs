@@ -168,6 +168,118 @@ impl Pacer {
     }
 }
 
+/// How long a limit learned from refusals holds after the latest one:
+/// then the gate lifts, and a limit still there is learned again.
+pub(crate) const GATE_MEMORY: Duration = Duration::from_secs(300);
+
+/// How many requests the client and its clones may have in flight, as
+/// learned from refusals: a gateway that limits requests in flight (not
+/// per minute) refuses the excess with a 429 at once, while the requests
+/// it admitted are still being answered. So when a 429 comes back, the
+/// client's other requests still in flight are at most what the gateway
+/// let through: the gate closes to that number (at least one), and every
+/// attempt, retries included, waits at it for a free place. The requests
+/// refused together then come back a few at a time instead of meeting the
+/// same limit again. Without a refusal there is no limit; a learned one
+/// only ever closes further, and lifts [`GATE_MEMORY`] after the latest
+/// refusal (a walk stays under it to its end).
+///
+/// DigitalOcean's own per-minute 429 teaches it too: fewer requests at
+/// once cannot hurt against a limit on requests per minute.
+#[derive(Debug, Default)]
+pub(crate) struct Gate {
+    state: Mutex<GateState>,
+    freed: tokio::sync::Notify,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    in_flight: usize,
+    limit: Option<usize>,
+    refused_at: Option<Instant>,
+}
+
+impl GateState {
+    fn forget_before(&mut self, now: Instant) {
+        if self
+            .refused_at
+            .is_some_and(|at| now.saturating_duration_since(at) >= GATE_MEMORY)
+        {
+            self.limit = None;
+            self.refused_at = None;
+        }
+    }
+}
+
+impl Gate {
+    /// The requests that may be in flight at once now (`usize::MAX` when
+    /// nothing was refused lately).
+    pub(crate) fn limit(&self, now: Instant) -> usize {
+        let mut state = crate::lock::lock(&self.state);
+        state.forget_before(now);
+        state.limit.unwrap_or(usize::MAX)
+    }
+
+    /// Waits (on `timer`) for a place. `None` when none freed before
+    /// `deadline`.
+    pub(crate) async fn enter(
+        &self,
+        timer: &dyn Timer,
+        deadline: Option<Instant>,
+    ) -> Option<GatePass<'_>> {
+        loop {
+            let mut freed = std::pin::pin!(self.freed.notified());
+            // Registered before the check: a place freed after it wakes us.
+            freed.as_mut().enable();
+            {
+                let mut state = crate::lock::lock(&self.state);
+                state.forget_before(timer.now());
+                if state.limit.is_none_or(|limit| state.in_flight < limit) {
+                    state.in_flight += 1;
+                    return Some(GatePass { gate: self });
+                }
+            }
+            match deadline {
+                None => freed.await,
+                Some(deadline) => clock::before(timer, deadline, freed).await?,
+            }
+        }
+    }
+}
+
+/// A place at the [`Gate`], held for one attempt.
+#[derive(Debug)]
+pub(crate) struct GatePass<'a> {
+    gate: &'a Gate,
+}
+
+impl GatePass<'_> {
+    /// This attempt was refused with a 429 at `now`: the others in flight
+    /// are at most what the server lets through.
+    pub(crate) fn refused(&self, now: Instant) {
+        let mut state = crate::lock::lock(&self.gate.state);
+        let others = state.in_flight.saturating_sub(1).max(1);
+        let limit = state.limit.map_or(others, |limit| limit.min(others));
+        if state.limit != Some(limit) {
+            tracing::info!(
+                in_flight = limit,
+                "a request was refused while others were in flight: at most this many at once from now on"
+            );
+        }
+        state.limit = Some(limit);
+        state.refused_at = Some(now);
+    }
+}
+
+impl Drop for GatePass<'_> {
+    fn drop(&mut self) {
+        let mut state = crate::lock::lock(&self.gate.state);
+        state.in_flight = state.in_flight.saturating_sub(1);
+        drop(state);
+        self.gate.freed.notify_waiters();
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::disallowed_methods)] // tests stand in for a clock
 mod tests {
@@ -224,5 +336,74 @@ mod tests {
             "until the oldest ages out"
         );
         assert_eq!(pacer.try_take(t0 + Duration::from_millis(5_120)), Ok(()));
+    }
+
+    #[tokio::test]
+    async fn the_gate_learns_the_limit_from_refusals_and_holds_to_it() {
+        let gate = Gate::default();
+        let timer = crate::TokioTimer;
+        let t0 = Instant::now();
+        let mut passes = Vec::new();
+        for _ in 0..20 {
+            passes.push(gate.enter(&timer, None).await.expect("no limit yet"));
+        }
+        assert_eq!(gate.limit(t0), usize::MAX, "no refusal, no limit");
+        // 8 refused at once (answered first), 12 admitted still in flight.
+        for _ in 0..8 {
+            let refused = passes.pop().expect("a pass");
+            refused.refused(t0);
+        }
+        assert_eq!(gate.limit(t0), 12, "the last refusal saw 12 others");
+        assert!(
+            clock::before(
+                &timer,
+                Instant::now() + Duration::from_millis(20),
+                gate.enter(&timer, None)
+            )
+            .await
+            .is_none(),
+            "full: the next attempt waits"
+        );
+        let deadline = Instant::now() + Duration::from_millis(20);
+        assert!(
+            gate.enter(&timer, Some(deadline)).await.is_none(),
+            "until the deadline"
+        );
+        passes.pop();
+        let pass = gate.enter(&timer, None).await;
+        assert!(pass.is_some(), "a place freed");
+        // A later refusal with fewer in flight closes it further, never wider.
+        let pass = pass.expect("checked");
+        drop(passes.drain(..6));
+        pass.refused(t0);
+        assert_eq!(gate.limit(t0), 5);
+        assert_eq!(
+            gate.limit(t0 + GATE_MEMORY),
+            usize::MAX,
+            "lifted after a quiet while"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_freed_place_wakes_a_waiting_attempt() {
+        let gate = std::sync::Arc::new(Gate::default());
+        let timer = crate::TokioTimer;
+        let first = gate.enter(&timer, None).await.expect("open");
+        let second = gate.enter(&timer, None).await.expect("open");
+        second.refused(Instant::now());
+        drop(second);
+        assert_eq!(
+            gate.limit(Instant::now()),
+            1,
+            "a refusal alone: one at a time"
+        );
+        let waiter = {
+            let gate = std::sync::Arc::clone(&gate);
+            tokio::spawn(async move { gate.enter(&crate::TokioTimer, None).await.is_some() })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert!(!waiter.is_finished(), "waits while the place is taken");
+        drop(first);
+        assert!(waiter.await.unwrap_or(false), "woken when it frees");
     }
 }

@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::clock::{self, Timer};
 use crate::error::{Error, ErrorKind};
-use crate::rate::{Pacer, RateState};
+use crate::rate::{Gate, Pacer, RateState};
 
 /// How a client retries a failed request.
 ///
@@ -266,6 +266,7 @@ pub(crate) struct RetryContext<'a> {
     pub(crate) budget: &'a RetryBudget,
     pub(crate) rate: &'a RateState,
     pub(crate) pacer: &'a Pacer,
+    pub(crate) gate: &'a Gate,
     pub(crate) timer: &'a dyn Timer,
     /// The earliest of the call's and the walk's deadlines.
     pub(crate) deadline: Option<Instant>,
@@ -299,8 +300,20 @@ impl RetryContext<'_> {
                     .with_attempts(attempts)
                     .with_note("the per-minute pace would pass the deadline"));
             }
+            let Some(pass) = self.gate.enter(self.timer, deadline).await else {
+                return Err(Error::deadline(self.timer.now() - started)
+                    .with_operation(self.operation)
+                    .with_attempts(attempts)
+                    .with_note(
+                        "the requests in flight the server allows were all taken until the deadline",
+                    ));
+            };
             attempts += 1;
             let outcome = self.attempt(attempt(), attempts, started, deadline).await;
+            if outcome.as_ref().err().and_then(Error::status) == Some(429) {
+                pass.refused(self.timer.now());
+            }
+            drop(pass);
             let error = match outcome {
                 Ok(value) => {
                     let refund = if attempts == 1 {

@@ -318,7 +318,8 @@ impl<E: Endpoint> WalkState<E> {
         let window = if self.pass.number == 1 && self.paging.nothing_read() {
             1
         } else {
-            let room = self.source.client.pace_room();
+            let client = &self.source.client;
+            let room = client.pace_room().min(client.gate_limit());
             self.window.size(room, self.bounds.allowance)
         };
         let cap = self.limit_last();
