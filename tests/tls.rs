@@ -23,7 +23,12 @@ async fn tls_server() -> (u16, String, tokio::task::JoinHandle<Option<String>>) 
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
         certified.signing_key.serialize_der(),
     ));
-    let config = rustls::ServerConfig::builder()
+    // ring, named: with the SDK's rustls on, aws-lc is there too, and
+    // rustls will not choose between two providers.
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
         .with_no_client_auth()
         .with_single_cert(vec![certified.cert.der().clone()], key)
         .unwrap();
