@@ -124,15 +124,17 @@ impl Pacer {
     }
 
     /// Takes a slot now, or says how long until one frees.
-    fn try_take(&self, now: Instant) -> Result<(), Duration> {
+    fn try_take(&self, now: Instant) -> Result<Instant, Duration> {
         if self.limit == 0 {
-            return Ok(());
+            return Ok(now);
         }
         let mut sent = crate::lock::lock(&self.sent);
         self.forget_before(&mut sent, now);
         if sent.len() < self.limit {
-            sent.push_back(now);
-            return Ok(());
+            // Kept in order: a slot given back may have left a gap.
+            let at = sent.back().map_or(now, |last| now.max(*last));
+            sent.push_back(at);
+            return Ok(at);
         }
         let oldest = sent.front().copied().unwrap_or(now);
         Err(match oldest.checked_add(self.per) {
@@ -142,18 +144,34 @@ impl Pacer {
         })
     }
 
-    /// Waits (on `timer`) until a request may go. `None` when it would
-    /// wait past `deadline`.
+    /// Gives back the slot of a request taken at `at` that the server
+    /// refused with a 429: a refused request was not served, and is not
+    /// counted against a limit per minute (neither DigitalOcean's nor a
+    /// gateway's: the `Retry-After` of the refusal says when to come
+    /// back). Without it, the retries of a burst refused by a gateway
+    /// would push a walk past its pace and wait out a minute.
+    pub(crate) fn give_back(&self, at: Instant) {
+        if self.limit == 0 {
+            return;
+        }
+        let mut sent = crate::lock::lock(&self.sent);
+        if let Some(index) = sent.iter().rposition(|taken| *taken == at) {
+            sent.remove(index);
+        }
+    }
+
+    /// Waits (on `timer`) until a request may go; the slot's stamp (for
+    /// [`give_back`](Self::give_back)). `None` when it would wait past
+    /// `deadline`.
     pub(crate) async fn acquire(
         &self,
         timer: &dyn Timer,
         deadline: Option<Instant>,
-    ) -> Option<Duration> {
-        let mut waited = Duration::ZERO;
+    ) -> Option<Instant> {
         loop {
             let now = timer.now();
             match self.try_take(now) {
-                Ok(()) => return Some(waited),
+                Ok(at) => return Some(at),
                 Err(wait) => {
                     if deadline.is_some_and(|d| clock::reaches(now, wait, d)) {
                         return None;
@@ -161,7 +179,6 @@ impl Pacer {
                     // Never a busy loop, whatever the timer says.
                     let wait = wait.max(Duration::from_millis(1));
                     timer.sleep(wait).await;
-                    waited = waited.saturating_add(wait);
                 }
             }
         }
@@ -326,7 +343,7 @@ mod tests {
         let pacer = Pacer::new(3, Duration::from_secs(5));
         let t0 = Instant::now();
         for i in 0..3 {
-            assert_eq!(pacer.try_take(t0 + Duration::from_millis(i)), Ok(()));
+            assert!(pacer.try_take(t0 + Duration::from_millis(i)).is_ok());
         }
         // 5 s, a 2% margin and 20 ms, less the second already gone.
         let wait = pacer.try_take(t0 + Duration::from_secs(1));
@@ -335,7 +352,30 @@ mod tests {
             Err(Duration::from_millis(4_120)),
             "until the oldest ages out"
         );
-        assert_eq!(pacer.try_take(t0 + Duration::from_millis(5_120)), Ok(()));
+        assert!(pacer.try_take(t0 + Duration::from_millis(5_120)).is_ok());
+    }
+
+    #[test]
+    fn a_refused_request_gives_its_slot_back() {
+        let pacer = Pacer::new(2, Duration::from_secs(5));
+        let t0 = Instant::now();
+        let first = pacer.try_take(t0).expect("room");
+        let second = pacer.try_take(t0 + Duration::from_millis(1)).expect("room");
+        assert!(
+            pacer.try_take(t0 + Duration::from_millis(2)).is_err(),
+            "full"
+        );
+        pacer.give_back(second);
+        assert!(
+            pacer.try_take(t0 + Duration::from_millis(3)).is_ok(),
+            "the refused one's slot"
+        );
+        assert!(
+            pacer.try_take(t0 + Duration::from_millis(4)).is_err(),
+            "and no more"
+        );
+        pacer.give_back(first);
+        assert_eq!(pacer.room(t0 + Duration::from_millis(5)), 1);
     }
 
     #[tokio::test]

@@ -1,10 +1,78 @@
-//! Retries: the policy, backoff, the retry budget, and the loop that runs
-//! one call's attempts (waiting on the client's [`Timer`]).
+//! Retries that survive a bad day without a storm: the policy, backoff, the
+//! retry budget, and the loop that runs one call's attempts (waiting on the
+//! client's [`Timer`]); with them, the rate limit, the pace, and the
+//! `tracing` of each call.
+//!
+//! [`RetryPolicy`] is set on the builder
+//! ([`ClientBuilder::retry_policy`](crate::ClientBuilder::retry_policy)) and
+//! overridable per request ([`List::retry_policy`](crate::List::retry_policy)).
+//!
+//! # What is retried
 //!
 //! Both operations are GETs, so every attempt is safe to repeat. What is
 //! retried: 429, 500, 502, 503, 504, connection failures, timeouts and
 //! bodies cut short. Never: other 4xx, a body that does not decode, input
-//! rejected before sending.
+//! rejected before sending. [`Error::is_retryable`] answers the same
+//! question of an error the client returned, for a caller that retries on
+//! its own side.
+//!
+//! # How long it waits
+//!
+//! - Exponential backoff with full jitter (0.5 s base, 8 s cap), 4 attempts.
+//!   The server's word comes first: `Retry-After` (seconds or an HTTP-date)
+//!   on any retried answer that carries it (a 429, or a 503 from a load
+//!   balancer in front of an upstream that is restarting), else on a 429
+//!   `ratelimit-reset` when that answer says nothing remains; a value that
+//!   cannot be read is no word (backoff). A wait longer than
+//!   [`max_wait`](RetryPolicy::max_wait) (60 s) is not slept: the call fails
+//!   at once, saying how long the server asked for (and, on a 429, when the
+//!   budget refills).
+//! - [`deadline(d)`](RetryPolicy::deadline) per call (on the policy) or per
+//!   whole request or walk ([`List::deadline`](crate::List::deadline)): no
+//!   retry starts that cannot finish before it.
+//! - A retry budget shared by every clone of a client (500 tokens; a retry
+//!   costs 5, or 10 after a timeout; successes give tokens back), so a
+//!   failing API gets a few retries, not thousands.
+//!
+//! # The rate limit
+//!
+//! - The freshest `ratelimit-*` values are shared by all clones
+//!   ([`client.rate_limit()`](crate::Client::rate_limit)): reports are
+//!   ordered by when their responses arrived, so a late answer never
+//!   overwrites a newer one. Only the freshest *successful* answer saying
+//!   none remain makes requests wait for the hourly reset (within
+//!   `max_wait`); a 429 costs its `retry-after`, not the rest of the hour.
+//! - Requests are paced to DigitalOcean's 250 a minute per token across a
+//!   client's clones ([`ClientBuilder::pace`](crate::ClientBuilder::pace),
+//!   default 250 per 60 s; a 2% margin absorbs clock differences): a large
+//!   walk waits for the window instead of drawing 429s. `pace(0, ..)` turns
+//!   it off.
+//! - Requests in flight are limited only once a server refuses some: a
+//!   gateway that limits requests in flight (not per minute) answers the
+//!   excess 429 at once, while the requests it admitted are still being
+//!   answered. So when a 429 comes back, the client's other requests still
+//!   in flight are at most what it lets through: the client and its clones
+//!   keep to that number (at least one) from then on, every attempt,
+//!   retries included, waits for a free place, and a walk's window stays
+//!   under it. A learned limit only ever closes further, and lifts 5
+//!   minutes after the latest refusal. DigitalOcean's own per-minute 429
+//!   teaches it too: fewer requests at once cannot hurt against a limit on
+//!   requests per minute.
+//!
+//! # Tracing
+//!
+//! - Every retry is a `tracing` event with the attempt, reason and wait; the
+//!   final error says how many attempts were made and keeps the last status
+//!   and DigitalOcean error id.
+//! - Every call is a `tracing` span (`call`, at info, named with `otel.name`
+//!   after the operation, `otel.kind = "client"`) with OpenTelemetry's HTTP
+//!   client fields: `http.request.method`, `url.path`, `url.template` and,
+//!   when it fails, `error.type` (the status, or the kind). Each attempt is
+//!   a span inside it (`attempt`: `http.request.resend_count` on resends,
+//!   `http.response.status_code`, `error.type`), and calls of a walk sit in
+//!   its `page` span. No span carries the token or a query. With
+//!   `tracing-opentelemetry` they become OpenTelemetry spans as they are;
+//!   the report's `-v` prints each as it closes.
 
 use std::future::Future;
 
@@ -294,12 +362,12 @@ impl RetryContext<'_> {
         let mut last_cost = 0u32;
         loop {
             self.wait_for_rate_limit(deadline, attempts).await?;
-            if self.pacer.acquire(self.timer, deadline).await.is_none() {
+            let Some(paced_at) = self.pacer.acquire(self.timer, deadline).await else {
                 return Err(Error::deadline(self.timer.now() - started)
                     .with_operation(self.operation)
                     .with_attempts(attempts)
                     .with_note("the per-minute pace would pass the deadline"));
-            }
+            };
             let Some(pass) = self.gate.enter(self.timer, deadline).await else {
                 return Err(Error::deadline(self.timer.now() - started)
                     .with_operation(self.operation)
@@ -312,6 +380,7 @@ impl RetryContext<'_> {
             let outcome = self.attempt(attempt(), attempts, started, deadline).await;
             if outcome.as_ref().err().and_then(Error::status) == Some(429) {
                 pass.refused(self.timer.now());
+                self.pacer.give_back(paced_at);
             }
             drop(pass);
             let error = match outcome {
