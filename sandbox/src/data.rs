@@ -12,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::chosen::{self, Chosen, ChosenItem};
 use crate::order::{self, Key};
 use crate::{Faults, Order, Position};
 
@@ -43,7 +44,8 @@ const HOSTILE_NAMES: &[&str] = &[
 ];
 
 /// 2019-01-01T00:00:00Z and 2026-11-01T00:00:00Z: the span `created_at`
-/// values are drawn from (fixed, so data does not depend on today).
+/// values are drawn from (fixed, so data does not depend on today), unless
+/// [`DataConfig::now`] moves its end.
 const EPOCH_START: i64 = 1_546_300_800;
 const EPOCH_END: i64 = 1_793_491_200;
 
@@ -85,6 +87,16 @@ pub(crate) struct Item {
     pub(crate) created: i64,
     /// Where the order puts it in its listing.
     pub(crate) key: Key,
+    /// Chosen by the user: served as given, never rewritten.
+    pub(crate) chosen: bool,
+}
+
+impl Item {
+    /// The item as served, read back (`null` in the impossible case that
+    /// the served JSON does not read).
+    pub(crate) fn value(&self) -> Value {
+        serde_json::from_str(self.json.get()).unwrap_or(Value::Null)
+    }
 }
 
 /// How much and what kind of data to generate.
@@ -102,6 +114,23 @@ pub(crate) struct DataConfig {
     pub(crate) batch: usize,
     /// The order the listings are served in.
     pub(crate) order: Order,
+    /// The end of the span generated `created_at` values are drawn from
+    /// (Unix seconds); `None`: 2026-11-01T00:00:00Z. The span's length
+    /// does not change.
+    pub(crate) now: Option<i64>,
+    /// The snapshots the user chose, checked.
+    pub(crate) chosen: Chosen,
+}
+
+impl DataConfig {
+    /// The span generated `created_at` values are drawn from (its end
+    /// excluded).
+    fn span(&self) -> std::ops::Range<i64> {
+        match self.now {
+            None => EPOCH_START..EPOCH_END,
+            Some(now) => now.saturating_sub(EPOCH_END - EPOCH_START)..now,
+        }
+    }
 }
 
 /// The whole dataset.
@@ -258,10 +287,50 @@ impl Dataset {
             late: Vec::new(),
             growing: Vec::new(),
         };
+        let chosen = std::mem::take(&mut dataset.config.chosen);
+        dataset.add_chosen(chosen);
         if dataset.config.hostile_names {
             dataset.make_hostile_names();
         }
         dataset
+    }
+
+    /// Lists the chosen snapshots beside the generated ones, each where
+    /// its key puts it (keyed after the generated ones, so those keep
+    /// theirs): the account's, and each droplet's (made if absent), with
+    /// a droplet's snapshots (not its backups) in the account's listing
+    /// too.
+    fn add_chosen(&mut self, chosen: Chosen) {
+        if chosen.snapshots.is_empty() && chosen.droplets.is_empty() {
+            return;
+        }
+        for item in chosen.snapshots {
+            let item = self.keyed(chosen_item(item, true), false);
+            self.snapshots.push(item);
+        }
+        for (droplet_id, item) in chosen.droplets {
+            if chosen::is_listed_in_account(&item.object) {
+                let value = chosen::account_item(droplet_id, &item.object);
+                let mirrored = ChosenItem {
+                    json: serde_json::value::to_raw_value(&value)
+                        .unwrap_or_else(|_| RawValue::NULL.to_owned()),
+                    object: match value {
+                        Value::Object(object) => object,
+                        _ => serde_json::Map::new(),
+                    },
+                };
+                let mirrored = self.keyed(chosen_item(mirrored, true), false);
+                self.snapshots.push(mirrored);
+            }
+            let item = self.keyed(chosen_item(item, false), true);
+            self.droplets.entry(droplet_id).or_default().push(item);
+        }
+        // Stable, and keys are unique anyway: the generated items keep
+        // their order among themselves.
+        self.snapshots.sort_by(|a, b| a.key.cmp(&b.key));
+        for listed in self.droplets.values_mut() {
+            listed.sort_by(|a, b| a.key.cmp(&b.key));
+        }
     }
 
     /// Gives `item`, made now, its key in the account's listing (or in a
@@ -475,7 +544,8 @@ impl Dataset {
     /// Renames the first snapshots in listing order (and their regions)
     /// with what a terminal or a spreadsheet would act on.
     fn make_hostile_names(&mut self) {
-        for (item, name) in self.snapshots.iter_mut().zip(HOSTILE_NAMES) {
+        let generated = self.snapshots.iter_mut().filter(|item| !item.chosen);
+        for (item, name) in generated.zip(HOSTILE_NAMES) {
             let mut value: Value = serde_json::from_str(item.json.get()).unwrap_or(Value::Null);
             value["name"] = Value::String((*name).to_owned());
             value["regions"] = json!(["nyc1\u{1b}[31m", "\u{202e}3cyn"]);
@@ -569,6 +639,40 @@ fn render(value: &Value) -> Item {
         created_at,
         created,
         key: Key::default(),
+        chosen: false,
+    }
+}
+
+/// A chosen item, its JSON as given. In the account's listing its
+/// `resource_type` is what the filter matches (`droplet`, `volume`;
+/// anything else, or none, is listed only unfiltered); its id is a string
+/// as it is or an integer in decimal, else empty; its `created_at` is
+/// read as RFC 3339, else taken as the Unix epoch.
+fn chosen_item(item: ChosenItem, account: bool) -> Item {
+    let object = &item.object;
+    let resource_type = if account {
+        match object.get("resource_type").and_then(Value::as_str) {
+            Some("droplet") => ResourceType::Droplet,
+            Some("volume") => ResourceType::Volume,
+            _ => ResourceType::Other,
+        }
+    } else {
+        ResourceType::Droplet
+    };
+    let created_at: Box<str> = object
+        .get("created_at")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .into();
+    let created = DateTime::parse_from_rfc3339(&created_at).map_or(0, |t| t.timestamp());
+    Item {
+        json: item.json,
+        resource_type,
+        id: chosen::id_text(object).unwrap_or_default(),
+        created_at,
+        created,
+        key: Key::default(),
+        chosen: true,
     }
 }
 
@@ -604,8 +708,11 @@ fn rfc3339(secs: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-fn timestamp(rng: &mut ChaCha8Rng) -> (i64, String) {
-    let secs = rng.random_range(EPOCH_START..EPOCH_END);
+/// A `created_at` drawn from the configured span. The draw depends only
+/// on the span's length, so a span moved by `now` moves every value by
+/// as much and leaves the rest of the data drawn as before.
+fn timestamp(rng: &mut ChaCha8Rng, config: &DataConfig) -> (i64, String) {
+    let secs = rng.random_range(config.span());
     let text = DateTime::<Utc>::from_timestamp(secs, 0)
         .unwrap_or_default()
         .to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -739,7 +846,7 @@ fn droplet_snapshot(
     droplet_name: &str,
     is_backup: bool,
 ) -> (Option<Value>, Value, i64) {
-    let (created, created_at) = timestamp(rng);
+    let (created, created_at) = timestamp(rng, config);
     let name = if is_backup {
         format!("{droplet_name} {}", &created_at[..10])
     } else {
@@ -791,7 +898,7 @@ fn volume_snapshot(
     volume_id: &str,
     volume_name: &str,
 ) -> (Value, i64) {
-    let (created, created_at) = timestamp(rng);
+    let (created, created_at) = timestamp(rng, config);
     let min_disk_size = rng.random_range(1..=500u64);
     let mut value = json!({
         "id": uuid_v1(rng, created),

@@ -10,6 +10,20 @@ use std::time::Duration;
 pub struct Faults {
     /// Fixed latency added to every answer.
     pub latency: Duration,
+    /// A gateway in front of the service that lets at most this many
+    /// requests be served at once: a request that arrives while this
+    /// many are being served is answered at once (no latency) with `429`,
+    /// `Retry-After: 1` and the error body
+    /// `{"id": "too_many_requests", "message": …, "request_id": …}`,
+    /// before its token is checked and without touching any rate-limit
+    /// budget (it carries no `ratelimit-*` headers: the gateway does not
+    /// know them). It is counted in [`Stats`](crate::Stats) and the
+    /// request log like any answer. A request holds its slot from its
+    /// arrival, through its latency, until its answer is handed to the
+    /// connection (a body still streaming, as with `endless_body` or
+    /// `stall_body_after`, no longer holds one). `Some(0)` turns every
+    /// request away; `None` (the default): no gateway.
+    pub in_flight_limit: Option<usize>,
     /// Extra latency, uniform in `0..=jitter`, added to every answer.
     pub jitter: Duration,
     /// Fraction of requests answered `500` with a JSON error body.

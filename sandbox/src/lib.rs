@@ -21,8 +21,16 @@
 //!   periodic 429s, drift and rotation between pages, snapshots that
 //!   appear late dated at their start, sizes that grow after the fact, a
 //!   `next` link to another host, unknown enum values and extra fields.
+//! - Snapshots of your choosing beside the generated ones, served as given
+//!   ([`SandboxBuilder::with_snapshots`],
+//!   [`SandboxBuilder::with_droplet_snapshots`]), and a clock for the
+//!   generated dates ([`SandboxBuilder::now`]).
+//! - A gateway that limits the requests in flight
+//!   ([`Faults::in_flight_limit`]).
 //! - Statistics for assertions: requests served, by status, the most
-//!   requests in flight at once, and a log of what was asked.
+//!   requests in flight at once, and a log of what was asked; the
+//!   listings' items whole ([`Sandbox::snapshots`],
+//!   [`Sandbox::droplet_snapshots`]).
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -41,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod chosen;
 mod data;
 mod faults;
 mod order;
@@ -119,6 +128,11 @@ pub struct SandboxBuilder {
     batches: usize,
     order: Order,
     addr: SocketAddr,
+    now: Option<i64>,
+    /// Account snapshots chosen by the user, serialized when given.
+    chosen_snapshots: Vec<chosen::Given>,
+    /// Droplet snapshots chosen by the user, by droplet, as given.
+    chosen_droplet_snapshots: Vec<(u64, Vec<chosen::Given>)>,
 }
 
 impl Default for SandboxBuilder {
@@ -137,6 +151,9 @@ impl Default for SandboxBuilder {
             batches: 1,
             order: Order::default(),
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            now: None,
+            chosen_snapshots: Vec::new(),
+            chosen_droplet_snapshots: Vec::new(),
         }
     }
 }
@@ -150,7 +167,12 @@ impl SandboxBuilder {
 
     /// How many account snapshots to generate (about 60% of droplets, 40%
     /// of volumes). Default 100. Droplets added with
-    /// [`droplet`](Self::droplet) come on top.
+    /// [`droplet`](Self::droplet) and snapshots chosen with
+    /// [`with_snapshots`](Self::with_snapshots) or
+    /// [`with_droplet_snapshots`](Self::with_droplet_snapshots) come on
+    /// top: `snapshots(0)` leaves only those in the account's listing (a
+    /// generated droplet with a few backups, listed only under it,
+    /// remains).
     pub fn snapshots(mut self, count: usize) -> Self {
         self.snapshots = count;
         self
@@ -243,14 +265,196 @@ impl SandboxBuilder {
         self
     }
 
+    /// The clock of the generated data: their `created_at` values are
+    /// drawn from the span that ends at `now` (now excluded, to the
+    /// second) instead of the fixed one from 2019-01-01T00:00:00Z to
+    /// 2026-11-01T00:00:00Z. The span keeps its length (2,861 days), and
+    /// everything else is drawn as without it, so each generated
+    /// snapshot is the same one moved by `now - 2026-11-01`: its
+    /// `created_at`, the time fields of a volume snapshot's id, and the
+    /// time in its name move with it. Without `now` the data do not
+    /// depend on any clock, so a seed gives the same data on every day.
+    ///
+    /// Snapshots chosen with [`with_snapshots`](Self::with_snapshots) or
+    /// [`with_droplet_snapshots`](Self::with_droplet_snapshots) keep
+    /// their own dates, and snapshots made while serving (drift,
+    /// rotation) are stamped with the server's real clock, as before.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use chrono::{TimeZone, Utc};
+    /// use digitalocean_sandbox::Sandbox;
+    ///
+    /// let now = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+    /// let sandbox = Sandbox::builder().now(now).start().await?;
+    /// for item in sandbox.snapshots(None) {
+    ///     let created_at = item["created_at"].as_str().unwrap_or_default();
+    ///     assert!(created_at < "2025-03-01T00:00:00Z");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn now(mut self, now: chrono::DateTime<chrono::Utc>) -> Self {
+        self.now = Some(now.timestamp());
+        self
+    }
+
+    /// Adds snapshots of your choosing to the account's listing,
+    /// `GET /v2/snapshots`, beside the generated ones (`.snapshots(0)`
+    /// to have only yours): to test code such as "delete the snapshots
+    /// older than 30 days" against snapshots whose dates you know.
+    ///
+    /// Each item is an item of that listing: `id` (a string), `name`,
+    /// `created_at`, `regions`, `resource_id`, `resource_type`
+    /// (`droplet` or `volume`), `min_disk_size`, `size_gigabytes`,
+    /// `tags`. Pass anything that serializes to that object, such as an
+    /// SDK's own snapshot type or a `serde_json::json!` value. Each is
+    /// serialized to JSON once, here, and served exactly as serialized:
+    /// nothing is checked against the API's schema, nothing is added or
+    /// rewritten (not by [`extra_fields`](Self::extra_fields),
+    /// [`unknown_values`](Self::unknown_values),
+    /// [`look_alike_ids`](Self::look_alike_ids),
+    /// [`hostile_names`](Self::hostile_names),
+    /// [`batches`](Self::batches) or [`now`](Self::now)). Faults that
+    /// change the listing while it is served (drift, rotation) may delete
+    /// them like any other snapshot.
+    ///
+    /// They are placed where the [`Order`] puts them, like generated
+    /// ones, by what the listing reads from them: their `created_at`, as
+    /// RFC 3339, and their `id`, as the listing's text; a snapshot whose
+    /// `resource_type` is `volume` is a volume snapshot (under
+    /// [`Order::Realistic`], listed among the volume snapshots by id),
+    /// any other one is listed with the droplet snapshots. Ties go to the
+    /// generated snapshots first, then to the chosen ones in the order
+    /// given. An item without a readable `created_at` (absent, not a
+    /// string, not RFC 3339) is placed as if made at
+    /// 1970-01-01T00:00:00Z, before every dated one in an oldest-first
+    /// order; one without a readable `id` (neither a string nor an
+    /// integer) as if its id were empty, first in id order. Such items
+    /// are still served as given. The `resource_type` filter matches
+    /// `droplet` and `volume` only: an item with another one, or none, is
+    /// listed only when the listing is not filtered.
+    ///
+    /// Calls add up. [`start`](Self::start) fails when an item could not
+    /// be serialized, is not a JSON object, or has the id of another
+    /// chosen item (see [`start`](Self::start)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use digitalocean_sandbox::Sandbox;
+    /// use serde_json::json;
+    ///
+    /// let old = json!({
+    ///     "id": "6372321", "name": "web-01-old", "created_at": "2020-07-28T16:47:44Z",
+    ///     "regions": ["nyc3"], "resource_id": "200776916", "resource_type": "droplet",
+    ///     "min_disk_size": 25, "size_gigabytes": 2.34, "tags": ["web"],
+    /// });
+    /// let sandbox = Sandbox::builder()
+    ///     .snapshots(0)
+    ///     .with_snapshots([old.clone()])
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(sandbox.snapshots(None), vec![old]);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_snapshots<I, T>(mut self, items: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: serde::Serialize,
+    {
+        self.chosen_snapshots
+            .extend(items.into_iter().map(|item| chosen::serialize(&item)));
+        self
+    }
+
+    /// Adds snapshots and backups of your choosing to the listing of the
+    /// droplet `droplet_id`, `GET /v2/droplets/{droplet_id}/snapshots`,
+    /// making the droplet when the sandbox has none of that id (with
+    /// nothing else in its listing), beside what it has otherwise.
+    ///
+    /// Each item is an item of that listing: `id` (an integer), `name`,
+    /// `created_at`, `regions`, `min_disk_size`, `size_gigabytes`, `type`
+    /// (`snapshot` or `backup`). Each is serialized once, here, served in
+    /// the droplet's listing exactly as serialized, and placed there by
+    /// the [`Order`] as
+    /// [`with_snapshots`](Self::with_snapshots) says (a droplet's listing
+    /// has no groups and no filter).
+    ///
+    /// As the API does, the droplet's snapshots (`"type": "snapshot"`)
+    /// are also listed in the account's listing, and its backups (any
+    /// other `type`, or none) are not. There each is the same image as
+    /// the API shows it: `id` as a string (`6372321` becomes
+    /// `"6372321"`), `name`, `created_at`, `regions` copied,
+    /// `resource_id` the droplet's id as a string, `resource_type`
+    /// `droplet`, `min_disk_size`, `size_gigabytes` copied, and `tags`
+    /// copied when the item has them, else `[]`; no other field. Fields
+    /// the item lacks are left out, not made up.
+    ///
+    /// Calls add up, for one droplet or several. [`start`](Self::start)
+    /// fails when an item could not be serialized, is not a JSON object,
+    /// or has the id of another chosen item.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> std::io::Result<()> {
+    /// use digitalocean_sandbox::Sandbox;
+    /// use serde_json::json;
+    ///
+    /// let sandbox = Sandbox::builder()
+    ///     .with_droplet_snapshots(3164444, [
+    ///         json!({"id": 6372321, "name": "web-01", "created_at": "2020-07-28T16:47:44Z",
+    ///                "regions": ["nyc3"], "min_disk_size": 25, "size_gigabytes": 2.34,
+    ///                "type": "snapshot"}),
+    ///         json!({"id": 7938206, "name": "web-01 2021-02-01",
+    ///                "created_at": "2021-02-01T04:12:09Z", "regions": [],
+    ///                "min_disk_size": 25, "size_gigabytes": 12.07, "type": "backup"}),
+    ///     ])
+    ///     .start()
+    ///     .await?;
+    /// assert_eq!(sandbox.droplet_snapshot_ids(3164444), Some(vec![6372321, 7938206]));
+    /// assert!(sandbox.snapshot_ids(Some("droplet")).contains(&"6372321".to_owned()));
+    /// assert!(!sandbox.snapshot_ids(None).contains(&"7938206".to_owned()));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_droplet_snapshots<I, T>(mut self, droplet_id: u64, items: I) -> Self
+    where
+        I: IntoIterator<Item = T>,
+        T: serde::Serialize,
+    {
+        let items = items.into_iter().map(|item| chosen::serialize(&item));
+        self.chosen_droplet_snapshots
+            .push((droplet_id, items.collect()));
+        self
+    }
+
     /// Generates the data, binds, and serves in the background on the
     /// current tokio runtime until the returned [`Sandbox`] is dropped or
     /// shut down.
     ///
     /// # Errors
     ///
-    /// When the address cannot be bound.
+    /// An error of kind [`InvalidInput`](std::io::ErrorKind::InvalidInput),
+    /// before anything is bound, whose message names the item (`with_snapshots
+    /// item 3`, `with_droplet_snapshots(3164444) item 0`: counted from 0
+    /// over every call for the same listing), when a snapshot chosen with
+    /// [`with_snapshots`](Self::with_snapshots) or
+    /// [`with_droplet_snapshots`](Self::with_droplet_snapshots) could not
+    /// be serialized, is not a JSON object, or has the id of another
+    /// chosen one. Ids are compared as the listing's text (`123` and
+    /// `"123"` are one id): the account's chosen snapshots among
+    /// themselves and with the droplets' chosen snapshots listed beside
+    /// them, and the droplets' chosen snapshots and backups across every
+    /// droplet (image ids are global). Items without an id never clash;
+    /// chosen ids are not compared with generated ones (which are seeded
+    /// and of seven digits or more, or UUIDs).
+    ///
+    /// Otherwise, any error binding the address.
     pub async fn start(self) -> std::io::Result<Sandbox> {
+        let chosen = chosen::check(&self.chosen_snapshots, &self.chosen_droplet_snapshots)?;
         let dataset = Dataset::generate(DataConfig {
             seed: self.seed,
             snapshots: self.snapshots,
@@ -261,6 +465,8 @@ impl SandboxBuilder {
             hostile_names: self.hostile_names,
             batch: self.batches,
             order: self.order,
+            now: self.now,
+            chosen,
         });
         let holes = self.faults.holes.clone();
         let listener = tokio::net::TcpListener::bind(self.addr).await?;
@@ -326,7 +532,9 @@ pub struct Stats {
     pub requests: u64,
     /// Requests answered, by status.
     pub by_status: BTreeMap<u16, u64>,
-    /// The most requests in flight at once (latency included).
+    /// The most requests in flight at once (latency included; requests
+    /// turned away by [`Faults::in_flight_limit`] do not count, so this
+    /// never exceeds it).
     pub max_in_flight: usize,
 }
 
@@ -389,7 +597,8 @@ impl Sandbox {
     /// stand, in the order a query now serves them (before
     /// [`Faults::unstable_batches`] reorders a batch; late snapshots not
     /// listed yet are not in it); `Some("droplet")` or `Some("volume")`
-    /// filters like `resource_type`.
+    /// filters like `resource_type`. A chosen snapshot whose id is
+    /// neither a string nor an integer is given as `""`.
     pub fn snapshot_ids(&self, resource_type: Option<&str>) -> Vec<String> {
         let data = sync::read(&self.shared.data);
         let wanted = resource_type.map(ResourceType::parse);
@@ -402,11 +611,38 @@ impl Sandbox {
 
     /// The ids of one droplet's snapshots and backups, in the order a
     /// query now serves them; `None` for a droplet the sandbox does not
-    /// have.
+    /// have. A chosen item whose id is not a non-negative integer is
+    /// left out (see [`droplet_snapshots`](Self::droplet_snapshots)).
     pub fn droplet_snapshot_ids(&self, droplet_id: u64) -> Option<Vec<u64>> {
         let data = sync::read(&self.shared.data);
         let items = data.droplets.get(&droplet_id)?;
         Some(items.iter().filter_map(|i| i.id.parse().ok()).collect())
+    }
+
+    /// The account's snapshots (`GET /v2/snapshots`) whole, as they stand:
+    /// each item as a query now serves it, in the order a query now serves
+    /// them (with the caveats of [`snapshot_ids`](Self::snapshot_ids)),
+    /// generated and chosen alike; `Some("droplet")` or `Some("volume")`
+    /// filters like `resource_type`. Reading every page of the listing
+    /// (and no fault changing it meanwhile) gives exactly these.
+    pub fn snapshots(&self, resource_type: Option<&str>) -> Vec<serde_json::Value> {
+        let data = sync::read(&self.shared.data);
+        let wanted = resource_type.map(ResourceType::parse);
+        data.snapshots
+            .iter()
+            .filter(|item| wanted.is_none_or(|w| w == Some(item.resource_type)))
+            .map(|item| item.value())
+            .collect()
+    }
+
+    /// One droplet's snapshots and backups whole, each as a query now
+    /// serves it, in the order a query now serves them; `None` for a
+    /// droplet the sandbox does not have. Reading every page of the
+    /// droplet's listing gives exactly these.
+    pub fn droplet_snapshots(&self, droplet_id: u64) -> Option<Vec<serde_json::Value>> {
+        let data = sync::read(&self.shared.data);
+        let items = data.droplets.get(&droplet_id)?;
+        Some(items.iter().map(data::Item::value).collect())
     }
 
     /// The droplets the sandbox has, by id.

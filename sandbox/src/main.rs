@@ -143,6 +143,23 @@ struct Args {
     /// Serve each batch in a different order on every query.
     #[arg(long)]
     unstable_batches: bool,
+    /// A gateway in front: at most N requests served at once; one more is
+    /// answered 429 at once, with Retry-After: 1.
+    #[arg(long, value_name = "N")]
+    in_flight_limit: Option<usize>,
+    /// Draw generated created_at values from the span ending at this
+    /// time (RFC 3339, e.g. 2025-03-01T00:00:00Z) instead of 2026-11-01.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    now: Option<chrono::DateTime<chrono::Utc>>,
+    /// Also list these account snapshots, served as written: a JSON
+    /// array of items of GET /v2/snapshots (repeatable).
+    #[arg(long = "snapshots-file", value_name = "FILE")]
+    snapshots_files: Vec<std::path::PathBuf>,
+    /// Also list these snapshots and backups under droplet ID (made if
+    /// absent; its snapshots also in the account's listing): a JSON array
+    /// of items of GET /v2/droplets/{ID}/snapshots (repeatable).
+    #[arg(long = "droplet-snapshots-file", value_name = "ID:FILE", value_parser = parse_droplet_file)]
+    droplet_snapshots_files: Vec<(u64, std::path::PathBuf)>,
 }
 
 /// Where drift changes the listing.
@@ -204,6 +221,31 @@ fn parse_droplet(value: &str) -> Result<(u64, usize, usize), String> {
     ))
 }
 
+fn parse_now(value: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("expected an RFC 3339 time, e.g. 2025-03-01T00:00:00Z: {e}"))
+}
+
+fn parse_droplet_file(value: &str) -> Result<(u64, std::path::PathBuf), String> {
+    let Some((id, file)) = value.split_once(':') else {
+        return Err("expected ID:FILE, e.g. 3164444:snapshots.json".into());
+    };
+    let id = id.parse::<u64>().map_err(|e| format!("`{id}`: {e}"))?;
+    Ok((id, file.into()))
+}
+
+/// The items of a JSON array in `file`, each kept as written.
+fn read_items(
+    file: &std::path::Path,
+) -> Result<Vec<Box<serde_json::value::RawValue>>, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let items = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a JSON array: {e}", file.display()))?;
+    Ok(items)
+}
+
 fn fraction(name: &str, value: f64) -> Result<f64, String> {
     if (0.0..=1.0).contains(&value) {
         Ok(value)
@@ -246,6 +288,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map_or(TotalReport::Truth, TotalReport::Fixed),
         foreign_next_link: args.foreign_next_link,
         unstable_batches: args.unstable_batches,
+        in_flight_limit: args.in_flight_limit,
         ..Faults::default()
     };
     let mut builder = Sandbox::builder()
@@ -266,6 +309,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .look_alike_ids(args.look_alike_ids);
     for (id, snapshots, backups) in args.droplets {
         builder = builder.droplet(id, snapshots, backups);
+    }
+    if let Some(now) = args.now {
+        builder = builder.now(now);
+    }
+    for file in &args.snapshots_files {
+        builder = builder.with_snapshots(read_items(file)?);
+    }
+    for (id, file) in &args.droplet_snapshots_files {
+        builder = builder.with_droplet_snapshots(*id, read_items(file)?);
     }
     let sandbox = builder.start().await?;
     let droplets = sandbox.droplet_ids();

@@ -74,10 +74,17 @@ async fn unknown(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap
 struct InFlight<'a>(&'a StatsInner);
 
 impl<'a> InFlight<'a> {
-    fn enter(stats: &'a StatsInner) -> Self {
-        let now = stats.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        stats.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        Self(stats)
+    /// Takes a slot, unless `limit` requests already hold one (then
+    /// `None`: the gateway turns this one away).
+    fn enter(stats: &'a StatsInner, limit: Option<usize>) -> Option<Self> {
+        let before = stats
+            .in_flight
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                limit.is_none_or(|limit| n < limit).then_some(n + 1)
+            })
+            .ok()?;
+        stats.max_in_flight.fetch_max(before + 1, Ordering::SeqCst);
+        Some(Self(stats))
     }
 }
 
@@ -90,34 +97,44 @@ impl Drop for InFlight<'_> {
 async fn handle(shared: Arc<Shared>, route: Route, uri: Uri, headers: HeaderMap) -> Response {
     let stats = &shared.stats;
     let seq = stats.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let _in_flight = InFlight::enter(stats);
     // Faults are drawn from (seed, seq): the same request sequence meets
     // the same faults.
     let mut rng = ChaCha8Rng::seed_from_u64(shared.seed ^ seq.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-
     let faults = &shared.faults;
-    let delay = faults.latency + faults.jitter.mul_f64(rng.random::<f64>());
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
-
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .filter(|t| !t.is_empty());
     let query = uri.query().unwrap_or("").to_owned();
+    let record = |status: StatusCode, query: String| {
+        stats.record(RecordedRequest {
+            seq,
+            path: uri.path().to_owned(),
+            query,
+            authorized: bearer.is_some(),
+            status: status.as_u16(),
+        });
+    };
+
+    // The gateway in front: over its limit, a 429 at once.
+    let Some(_in_flight) = InFlight::enter(stats, faults.in_flight_limit) else {
+        let limit = faults.in_flight_limit.unwrap_or_default();
+        let response = responses::too_many_in_flight(&mut rng, limit);
+        record(response.status(), query);
+        return response;
+    };
+
+    let delay = faults.latency + faults.jitter.mul_f64(rng.random::<f64>());
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+
     let mut response = authorized(&shared, &route, &query, bearer, &mut rng, seq);
     if response.status() == StatusCode::OK {
         response = body_faults(&shared, response, &headers, &mut rng).await;
     }
-    stats.record(RecordedRequest {
-        seq,
-        path: uri.path().to_owned(),
-        query,
-        authorized: bearer.is_some(),
-        status: response.status().as_u16(),
-    });
+    record(response.status(), query);
     response
 }
 

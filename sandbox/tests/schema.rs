@@ -220,3 +220,44 @@ async fn schema_breaking_faults_do_break_it() {
     assert_eq!(response.status(), 200);
     assert!(response.bytes().await.is_err(), "the body is cut off");
 }
+
+#[tokio::test]
+async fn chosen_snapshots_as_the_api_shows_them_and_the_gateway_429_validate() {
+    let droplet_item = |id: u64, kind: &str| {
+        serde_json::json!({
+            "id": id, "name": format!("web-01-{id}"), "created_at": "2020-07-28T16:47:44Z",
+            "regions": ["nyc3"], "min_disk_size": 25, "size_gigabytes": 2.34, "type": kind,
+        })
+    };
+    let sandbox = Sandbox::builder()
+        .snapshots(30)
+        .with_snapshots([serde_json::json!({
+            "id": "6372321", "name": "web-01", "created_at": "2020-07-28T16:47:44Z",
+            "regions": ["nyc3"], "resource_id": "200776916", "resource_type": "droplet",
+            "min_disk_size": 25, "size_gigabytes": 2.34, "tags": null,
+        })])
+        .with_droplet_snapshots(
+            3164444,
+            [droplet_item(1, "snapshot"), droplet_item(2, "backup")],
+        )
+        .start()
+        .await
+        .unwrap();
+    let answer = get(sandbox.base_url(), "/v2/snapshots?per_page=200", TOKEN).await;
+    assert_eq!(answer.json()["meta"]["total"], 32);
+    assert_valid(SNAPSHOT_LIST, "chosen and mirrored", &answer);
+    let answer = get(sandbox.base_url(), "/v2/droplets/3164444/snapshots", TOKEN).await;
+    assert_valid(DROPLET_LIST, "chosen droplet snapshots", &answer);
+
+    let gateway = Sandbox::builder()
+        .faults(Faults {
+            in_flight_limit: Some(0),
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .unwrap();
+    let answer = get(gateway.base_url(), "/v2/snapshots", TOKEN).await;
+    assert_eq!(answer.status, 429);
+    assert_valid(ERROR, "the gateway's 429", &answer);
+}

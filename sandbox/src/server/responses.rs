@@ -141,6 +141,21 @@ pub(super) fn too_many_requests(rng: &mut ChaCha8Rng, retry_after: u64) -> Respo
     response
 }
 
+/// The gateway's `429` to a request over the in-flight limit: the rate
+/// limit's body and `Retry-After: 1`, with its own message.
+pub(super) fn too_many_in_flight(rng: &mut ChaCha8Rng, limit: usize) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        &format!("Too many requests in flight (at most {limit} at once)."),
+        rng,
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+    response
+}
+
 pub(super) fn gateway_page() -> Response {
     const PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>sandbox-gateway</center>\r\n</body>\r\n</html>\r\n";
     let mut response = Response::new(Body::from(PAGE));

@@ -55,3 +55,34 @@ pub fn validate(name: &str, instance: &Value) -> Result<(), String> {
 pub const SNAPSHOT_LIST: &str = "snapshot_list";
 pub const DROPLET_LIST: &str = "droplet_snapshot_list";
 pub const ERROR: &str = "error";
+
+/// Every page of a listing, read along its `next` links from
+/// `base + first`; panics on an answer that is not a `200`.
+pub async fn read_pages(base: &str, first: &str, token: Option<&str>) -> Vec<Answer> {
+    let mut pages = Vec::new();
+    let mut url = format!("{base}{first}");
+    while pages.len() < 10_000 {
+        let answer = get(&url, "", token).await;
+        assert_eq!(answer.status, 200, "{url}: {}", answer.body);
+        let next = answer.json()["links"]["pages"]["next"]
+            .as_str()
+            .map(str::to_owned);
+        pages.push(answer);
+        match next {
+            Some(next) => url = next,
+            None => return pages,
+        }
+    }
+    panic!("more than 10,000 pages from {base}{first}")
+}
+
+/// Every item of a listing, read page by page along its `next` links.
+pub async fn read_all(base: &str, first: &str, token: Option<&str>) -> Vec<Value> {
+    let mut items = Vec::new();
+    for page in read_pages(base, first, token).await {
+        if let Some(listed) = page.json()["snapshots"].as_array() {
+            items.extend(listed.iter().cloned());
+        }
+    }
+    items
+}
