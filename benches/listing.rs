@@ -75,6 +75,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if run("hostile") {
         runtime.block_on(hostile_body())?;
     }
+    if run("gateway") {
+        runtime.block_on(gateway())?;
+    }
     // Last: its million-snapshot servers leave this process's heap large,
     // which slowed the timed sections after it 2 to 6 times.
     if run("memory") {
@@ -84,8 +87,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The sections, by the names that select them on the command line.
-const SECTIONS: [&str; 6] = [
-    "listing", "memory", "decode", "changing", "paced", "hostile",
+const SECTIONS: [&str; 7] = [
+    "listing", "memory", "decode", "changing", "paced", "hostile", "gateway",
 ];
 
 /// Section 5: a 100,000-item account (500 requests) against the
@@ -157,6 +160,57 @@ async fn paced() -> Result<(), Box<dyn std::error::Error>> {
             if outcome.is_ok() { "" } else { " (failed)" },
             floor.as_secs_f64(),
         );
+    }
+    println!();
+    Ok(())
+}
+
+/// Section 7: 20,000 snapshots (100 pages of 200) at 20 ms, default
+/// settings, with and without a gateway in front that lets 12 requests
+/// in at once and refuses the rest with a 429 and `Retry-After: 1`
+/// (median of 3 walks each).
+async fn gateway() -> Result<(), Box<dyn std::error::Error>> {
+    println!(
+        "7. Listing 20,000 snapshots at 20 ms, default settings, behind a gateway allowing 12 requests in flight (429, Retry-After: 1) and without it; median of 3\n"
+    );
+    println!("| server | requests | refused (429) | most in flight | outcome | wall time |");
+    println!("|---|---|---|---|---|---|");
+    for limit in [None, Some(12)] {
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..3 {
+            let sandbox = Sandbox::builder()
+                .snapshots(20_000)
+                .faults(Faults {
+                    latency: Duration::from_millis(20),
+                    in_flight_limit: limit,
+                    ..Faults::default()
+                })
+                .start()
+                .await?;
+            let client = Client::builder()
+                .token(sandbox.token().unwrap_or_default())
+                .base_url(sandbox.base_url())
+                .build()?;
+            let started = Instant::now();
+            let outcome = client.list_snapshots().collect_all().await;
+            times.push(started.elapsed());
+            let outcome = match outcome {
+                Ok(items) => format!("Ok, {} snapshots", items.len()),
+                Err(e) => format!("error after {:?} items", e.items_delivered()),
+            };
+            last = Some((sandbox.stats(), outcome));
+        }
+        if let Some((stats, outcome)) = last {
+            println!(
+                "| {} | {} | {} | {} | {outcome} | {:.2} s |",
+                limit.map_or("no gateway".to_owned(), |l| format!("gateway of {l}")),
+                stats.requests,
+                stats.status(429),
+                stats.max_in_flight,
+                median(times).as_secs_f64(),
+            );
+        }
     }
     println!();
     Ok(())

@@ -236,3 +236,57 @@ async fn an_unpaced_walk_backs_off_in_a_429_storm() {
     let cost = common::unchanged_cost(20_000, 200, &answered) as usize;
     assert!(log.len() <= cost + all_429, "only 429s are asked again");
 }
+
+/// Issue 28: a gateway in front of the API that lets 12 requests in at
+/// once and refuses the excess at once with a 429 and `Retry-After: 1`
+/// (not a limit per minute: the pace does not help). The first burst of
+/// the default window (64) meets it; the client learns the limit from
+/// the refusals (12 others were still in flight when the last came back)
+/// and holds every attempt, retries included, under it: the refused
+/// pages come back a few at a time instead of meeting the same limit
+/// again, and the walk ends proven with every snapshot once, with
+/// default settings.
+#[tokio::test]
+async fn a_walk_behind_a_gateway_of_twelve_in_flight_learns_the_limit_and_finishes() {
+    let sandbox = Sandbox::builder()
+        .snapshots(20_000)
+        .faults(Faults {
+            in_flight_limit: Some(12),
+            latency: Duration::from_millis(20),
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .expect("sandbox");
+    let client = client(&sandbox).build().expect("client");
+    let started = Instant::now();
+    let (items, summary) = client
+        .list_snapshots()
+        .collect_with_summary()
+        .await
+        .expect("every snapshot, proven");
+    let took = started.elapsed();
+    let ids: Vec<&str> = items.iter().map(|s| s.id.as_str()).collect();
+    let unique: std::collections::HashSet<&str> = ids.iter().copied().collect();
+    assert_eq!((ids.len(), unique.len()), (20_000, 20_000), "each once");
+    let expected = sandbox.snapshot_ids(None);
+    assert!(expected.iter().all(|id| unique.contains(id.as_str())));
+    assert!(summary.proof.is_some(), "{summary:?}");
+    let stats = sandbox.stats();
+    let refused = stats.status(429);
+    // The first burst: 64 asked, 12 let in. After it, the gate holds.
+    assert!(refused <= 64, "{refused} refused: {stats:?}");
+    let answered = stats.requests - refused;
+    let cost = common::unchanged_cost(20_000, 200, &common::sizes(&sandbox));
+    assert!(
+        answered <= cost + 12,
+        "{answered} answered, {cost} needed: {stats:?} {summary:?}"
+    );
+    // Refused requests are not counted against the pace (they were not
+    // served): 200 pages and 52 refusals fit the minute's 250.
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    eprintln!(
+        "behind a gateway of 12: {} requests, {refused} refused, {:.2?}, {summary:?}",
+        stats.requests, took
+    );
+}
