@@ -65,6 +65,100 @@ impl fmt::Debug for Token {
 /// assert_eq!(client.base_url(), "https://api.digitalocean.com");
 /// # Ok::<(), digitalocean_snapshots::Error>(())
 /// ```
+///
+/// # Configuration
+///
+/// Configured in code (each default is on its setter):
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use digitalocean_snapshots::{Client, RetryPolicy};
+///
+/// # fn main() -> digitalocean_snapshots::Result<()> {
+/// let client = Client::builder()
+///     .token(std::env::var("MY_TOKEN").unwrap_or_default())
+///     .base_url("https://api.digitalocean.com")   // the default
+///     .timeout(Duration::from_secs(30))
+///     .connect_timeout(Duration::from_secs(10))
+///     .user_agent("backup-audit/1.0")
+///     .retry_policy(RetryPolicy::default().max_attempts(6).deadline(Duration::from_secs(120)))
+///     .build()?;
+/// # let _ = client; Ok(()) }
+/// ```
+///
+/// # The environment
+///
+/// [`ClientBuilder::from_env()`](Self::from_env) starts from the environment
+/// and lets you change the rest. It reads what DigitalOcean's own tools read:
+///
+/// | variable | sets |
+/// |---|---|
+/// | `DIGITALOCEAN_ACCESS_TOKEN`, else `DIGITALOCEAN_TOKEN` | the token |
+/// | `DIGITALOCEAN_API_URL` | the base URL |
+/// | `DIGITALOCEAN_HTTP_RETRY_MAX` | retries after the first attempt (0: none) |
+/// | `DIGITALOCEAN_HTTP_RETRY_WAIT_MIN`, `_MAX` | seconds: the backoff's base and cap |
+/// | `DIGITALOCEAN_REQUESTS_PER_SECOND` | the client-side pace (0: off; `0.5` is one request every 2 s) |
+///
+/// The retry and pacing variables follow doctl and the Terraform provider,
+/// so settings made for them apply here too. Empty variables count as unset;
+/// a value that does not parse (or a minimum above the maximum) is a
+/// `Config` error from `build()` that names the variable. Code wins: a
+/// setter called after `from_env` ([`retry_policy`](Self::retry_policy),
+/// [`pace`](Self::pace)) replaces what a variable set.
+///
+/// # Certificates, proxies, the clock
+///
+/// [`add_root_certificate_pem`](Self::add_root_certificate_pem) /
+/// [`_der`](Self::add_root_certificate_der) trust a proxy's or a test
+/// server's certificate; [`allow_insecure_http(true)`](Self::allow_insecure_http)
+/// permits plain HTTP to a remote host (loopback is always allowed).
+/// Proxies: by default the environment decides (`HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY`, `NO_PROXY`, the system's settings);
+/// [`proxy("http://user:pass@host:3128")`](Self::proxy) sends every request
+/// through one, [`no_proxy()`](Self::no_proxy) connects directly. The API is
+/// HTTPS, so a proxy sees `CONNECT api.digitalocean.com:443` and never the
+/// token (a test runs a tunnelling proxy to check it); a proxy's password is
+/// never shown in `Debug` or errors. [`timer(...)`](Self::timer) replaces
+/// the one clock the client uses: backoff and rate-limit waits (`sleep`),
+/// the bound on a running request at a deadline (`sleep_until`), deadlines
+/// (`now`) and the hourly reset (`wall_clock`), for tests that must not
+/// wait.
+///
+/// # A careful client
+///
+/// HTTPS (rustls by default; extra roots through the builder), finite timeouts
+/// (30 s per request, 10 s to connect), redirects reported rather than
+/// followed, a user agent naming the crate, gzip asked for and decoded. The
+/// token is checked when the client is built, sent only as
+/// `Authorization: Bearer`, marked sensitive, refused over plain `http://`
+/// to a non-loopback host unless allowed, and never shown by `Debug` or
+/// `Display`; a body or header that echoes it is redacted whole before any
+/// excerpt is cut, and, for a token of 24 characters or more (a
+/// DigitalOcean token has 71), no 8 consecutive characters of it survive in
+/// an error (a shorter one is redacted whole only, so ordinary words that
+/// share a piece with it stay whole).
+///
+/// # Bounded reads
+///
+/// A success body is read through two limits (defaults in brackets): its
+/// size after decompression, [`max_response_bytes`](Self::max_response_bytes)
+/// [8 MiB, about 160 full pages], and the wait for its next piece,
+/// [`read_idle_timeout`](Self::read_idle_timeout) [10 s]. Breaking either
+/// ends the call at once with a typed error that names the limit
+/// ([`ErrorKind::ResponseTooLarge`](crate::ErrorKind::ResponseTooLarge), or
+/// a timeout; [`error.is_body_limit()`](crate::Error::is_body_limit)), never
+/// retried; memory stays within the limit plus a small constant, and a zip
+/// bomb is an error, not an out-of-memory (a server streaming an endless
+/// body: `ResponseTooLarge` at 8 MiB, the process at 17.8 MiB resident).
+/// Error bodies are read up to 64 KiB.
+///
+/// # Durations
+///
+/// Every `Duration` the API takes accepts its whole range: 0 and 1 ns give
+/// timeouts and typed errors, `Duration::MAX` (or `u64::MAX` seconds) means
+/// no limit for timeouts, deadlines, waits and backoff; the one refusal is a
+/// pacing window of 0 or longer than a day, a `Config` error from `build()`.
+/// The report's `--deadline` takes `18446744073709551615s`.
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct ClientBuilder {

@@ -6,6 +6,76 @@
 //! branches, and accessors for what DigitalOcean said ([`Error::code`],
 //! [`Error::message`], [`Error::request_id`], [`Error::retry_after`]).
 //! `Display` always carries the server's message.
+//!
+//! # What an error says
+//!
+//! `Error` is `Send + Sync + 'static`, one pointer wide, with
+//! [`kind()`](Error::kind) and predicates ([`is_not_found()`](Error::is_not_found),
+//! [`is_unauthorized()`](Error::is_unauthorized),
+//! [`is_rate_limited()`](Error::is_rate_limited),
+//! [`is_timeout()`](Error::is_timeout), [`is_connect()`](Error::is_connect),
+//! [`is_decode()`](Error::is_decode), ...) and what the server said
+//! ([`status()`](Error::status), [`code()`](Error::code),
+//! [`message()`](Error::message), [`request_id()`](Error::request_id),
+//! [`retry_after()`](Error::retry_after), [`rate_limit()`](Error::rate_limit)),
+//! which operation failed and for which droplet
+//! ([`operation()`](Error::operation), [`droplet_id()`](Error::droplet_id):
+//! `Display` names the droplet's id in the path),
+//! and [`is_retryable()`](Error::is_retryable): whether the failure is worth
+//! retrying (after `retry_after()` when the server said), exactly what the
+//! client's own retry loop retries ([the rules](crate::retry)). A 401 says
+//! where the token came from and which scope the endpoint needs; an HTML or
+//! empty body from a gateway is still an API error with its status; a body
+//! that does not decode names the JSON path that failed
+//! (`snapshots[3].size_gigabytes`).
+//!
+//! - Every error that ends a walk after items were delivered says how many
+//!   and the page to resume from ([`items_delivered()`](Error::items_delivered),
+//!   [`resume_page()`](Error::resume_page), and in its `Display`), whatever
+//!   the cause: 401, 403, 404, a deadline, a body that does not decode, a
+//!   transport failure, a limit. The report says the same in its own words,
+//!   with the `--page` to run again with. An error that ends a walk because
+//!   it did not add up ([`ErrorKind::Inconsistent`]) says what did not, and
+//!   [`walk_summary()`](Error::walk_summary) how far the walk got (the
+//!   [`walk`](crate::walk) module says when that happens).
+//! - Server text (`message`, `id`, `request_id`, decode errors) is shown on
+//!   one line of at most 300 characters, with a note of how much was cut, in
+//!   `Display` and so in every log line; the accessors keep it whole.
+//! - The token is never shown: a body or header that echoes it is redacted
+//!   whole before any excerpt is cut (see
+//!   [`ClientBuilder`](crate::ClientBuilder)).
+//!
+//! # Checks before sending
+//!
+//! `droplet_id >= 1`, `page >= 1`, `1 <= per_page <= 200`, a known
+//! `resource_type`, `1 <= concurrency <= 64`: a violation is
+//! [`ErrorKind::InvalidInput`] naming the field and the allowed range, and no
+//! request is made.
+//!
+//! # Testing your error handling
+//!
+//! Every [`ErrorKind`] of `Error` can be built without a server, the way the
+//! crate builds it:
+//!
+//! ```
+//! use std::time::Duration;
+//! use digitalocean_snapshots::{ApiError, DecodeError, Error, ErrorKind};
+//!
+//! let not_found = Error::from(ApiError::new(404).with_code("not_found").with_message("gone"));
+//! assert!(not_found.is_not_found());
+//! let throttled = Error::from(ApiError::new(429).with_retry_after(Duration::from_secs(3)));
+//! assert_eq!(throttled.retry_after(), Some(Duration::from_secs(3)));
+//! let bad_body = Error::from(DecodeError::new(200, "snapshots[3].size_gigabytes", "expected f64", "{...}"));
+//! assert_eq!(bad_body.kind(), ErrorKind::Decode);
+//! assert!(Error::timeout("read timed out").is_timeout());
+//! assert!(Error::inconsistent("total moved").kind() == ErrorKind::Inconsistent);
+//! ```
+//!
+//! To see the client meet the failures themselves, the fake server
+//! `digitalocean-sandbox` injects them on demand (its `Faults`: latency,
+//! 500/502/503 answers with JSON, HTML or empty bodies, truncated bodies,
+//! periodic 429s, a revoked token, droplets deleted mid-listing, a listing
+//! that changes between pages); the README's "Testing your code" shows one.
 
 use std::time::Duration;
 

@@ -3,7 +3,8 @@
 //!
 //! [`Client::list_droplet_snapshots`] and [`Client::list_snapshots`] return
 //! a [`List`] request. [`List::send`] fetches one page; [`List::pages`],
-//! [`List::items`] and [`List::collect_all`] walk the whole listing:
+//! [`List::items`], [`List::collect_all`] and
+//! [`List::collect_with_summary`] walk the whole listing:
 //!
 //! - the pages of a pass come from `meta.total` and `per_page`: a pass
 //!   ends on the page its own total names as the last (a full page where
@@ -25,7 +26,8 @@
 //! - an error ends the stream after the pages before it were delivered
 //!   whole, and says which page to resume from ([`Error::resume_page`]).
 //!
-//! The engine behind the streams is in `walk.rs`.
+//! The engine behind the streams, and the guarantee in full, is in
+//! [`walk`](crate::walk).
 //!
 //! [`Error::resume_page`]: crate::Error::resume_page
 

@@ -46,7 +46,9 @@
 //!   client's clones ([`ClientBuilder::pace`](crate::ClientBuilder::pace),
 //!   default 250 per 60 s; a 2% margin absorbs clock differences): a large
 //!   walk waits for the window instead of drawing 429s. `pace(0, ..)` turns
-//!   it off.
+//!   it off. A request refused with a 429 gives its slot back: it was not
+//!   served, and the refusal's `Retry-After` says when to come back, so the
+//!   retries of a burst a gateway refused do not wait out a minute.
 //! - Requests in flight are limited only once a server refuses some: a
 //!   gateway that limits requests in flight (not per minute) answers the
 //!   excess 429 at once, while the requests it admitted are still being

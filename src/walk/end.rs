@@ -111,7 +111,7 @@ impl<E: Endpoint> WalkState<E> {
         self.note_sizes();
         // A walk resumed from a later page keeps its page size, so its
         // start stays at the same offset (its addresses repeat: the
-        // README says what that leaves to a cache).
+        // `walk` module docs say what that leaves to a cache).
         let size = if self.paging.start() > 1 {
             self.paging.size()
         } else {

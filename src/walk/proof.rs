@@ -10,7 +10,7 @@
 //! these, and one property of any server that answers requests: an
 //! answer to a request sent after another answer was received reflects
 //! the account as it was then or later (reads do not go back in time;
-//! the README says what happens where they do).
+//! the `walk` module docs say what happens where they do).
 //!
 //! After a pass, the walk sends a **probe**: a request for a page past
 //! the end, alone, whose answer carries a total `T` (and no rows unless
