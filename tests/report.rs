@@ -320,3 +320,131 @@ async fn digitaloceans_own_example_answer_is_printed_whole_with_exit_0() {
     assert!(!stderr.contains("warning"), "{stderr}");
     assert!(!stdout.contains("warning"), "{stdout}");
 }
+
+/// A 600-snapshot account whose page 3 (of 200) fails with `answer`,
+/// pages 1 and 2 whole, as httpmock serves them (the walk reads one page
+/// at a time with `--concurrency 1`).
+async fn failing_on_page_3(
+    answer: impl Fn(httpmock::Then) -> httpmock::Then + Send + Sync + 'static,
+) -> httpmock::MockServer {
+    let server = httpmock::MockServer::start_async().await;
+    for page in 1..=2u64 {
+        let items: Vec<serde_json::Value> = (0..200)
+            .map(|i| {
+                let id = (page - 1) * 200 + i + 1;
+                serde_json::json!({
+                    "id": id.to_string(), "name": format!("nightly-{id}"),
+                    "created_at": "2026-11-01T00:00:00Z", "regions": ["nyc3"],
+                    "resource_id": "7", "resource_type": "droplet",
+                    "min_disk_size": 25, "size_gigabytes": 1.5, "tags": []
+                })
+            })
+            .collect();
+        let body = serde_json::json!({"snapshots": items, "links": {}, "meta": {"total": 600}});
+        server
+            .mock_async(move |when, then| {
+                when.path("/v2/snapshots")
+                    .query_param("page", page.to_string());
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .body(body.to_string());
+            })
+            .await;
+    }
+    server
+        .mock_async(move |when, then| {
+            when.path("/v2/snapshots").query_param("page", "3");
+            answer(then);
+        })
+        .await;
+    server
+}
+
+/// Issue 28: every error that can end a walk after snapshots were
+/// printed says what happened and where to resume (exit 1): a 403, a 429
+/// whose wait is longer than the client may wait, 500s past the retries,
+/// a page that does not come before the deadline. (401 and 404 have
+/// their own tests above.)
+#[tokio::test]
+async fn every_error_mid_walk_says_what_happened_and_where_to_resume() {
+    type Answer = Box<dyn Fn(httpmock::Then) -> httpmock::Then + Send + Sync>;
+    let cases: Vec<(&str, Answer, &[&str], &[&str])> = vec![
+        (
+            "403",
+            Box::new(|then| {
+                then.status(403).header("content-type", "application/json").body(
+                    r#"{"id":"forbidden","message":"You do not have access for the attempted action."}"#,
+                )
+            }),
+            &[],
+            &["403", "do not have access"],
+        ),
+        (
+            "429 for an hour",
+            Box::new(|then| {
+                then.status(429)
+                    .header("content-type", "application/json")
+                    .header("retry-after", "3600")
+                    .body(r#"{"id":"too_many_requests","message":"API Rate limit exceeded."}"#)
+            }),
+            &[],
+            &["429", "3600"],
+        ),
+        (
+            "500 every time",
+            Box::new(|then| {
+                then.status(500)
+                    .header("content-type", "application/json")
+                    .body(r#"{"id":"server_error","message":"Unexpected server-side error"}"#)
+            }),
+            &[],
+            &["500", "attempts"],
+        ),
+        (
+            "a page that never comes",
+            Box::new(|then| then.status(200).delay(Duration::from_secs(30)).body("{}")),
+            &["--deadline", "3s"],
+            &["deadline"],
+        ),
+    ];
+    for (case, answer, extra, says) in cases {
+        let server = failing_on_page_3(answer).await;
+        let mut args = vec!["--concurrency", "1", "--format", "jsonl"];
+        args.extend_from_slice(extra);
+        let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env(
+                "DIGITALOCEAN_ACCESS_TOKEN",
+                "dop_v1_a_token_for_the_report_test",
+            )
+            .env("DIGITALOCEAN_API_URL", server.base_url())
+            .kill_on_drop(true)
+            .output()
+            .await
+            .expect("the report runs");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{case}: {stderr}");
+        assert_eq!(
+            text(&out.stdout).lines().count(),
+            400,
+            "{case}: two pages printed"
+        );
+        for word in says {
+            assert!(stderr.contains(word), "{case}: no {word:?} in {stderr}");
+        }
+        assert!(
+            stderr.contains("400 snapshots were read before this")
+                && stderr.contains("run again with --page 3"),
+            "{case}: {stderr}"
+        );
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            2,
+            "{case}: the error, then how to resume: {stderr}"
+        );
+        assert!(lines[0].starts_with("error: ") && lines[1].starts_with("the listing above"));
+    }
+}

@@ -218,11 +218,15 @@ async fn main() -> ExitCode {
     init_logging(args.verbose);
     match run(args).await {
         Ok(status) => status,
-        Err(message) => {
+        Err(lines) => {
             if std::io::stderr().is_terminal() {
                 eprint!("\r\x1b[2K");
             }
-            eprintln!("error: {}", safe(&message));
+            // Each line made safe on its own: the error, then what to do.
+            for (n, line) in lines.split('\n').enumerate() {
+                let lead = if n == 0 { "error: " } else { "" };
+                eprintln!("{lead}{}", safe(line));
+            }
             ExitCode::FAILURE
         }
     }
@@ -230,7 +234,9 @@ async fn main() -> ExitCode {
 
 async fn run(args: Args) -> Result<ExitCode, String> {
     // Keeps the fake server alive for the whole run when there is one.
-    let (client, _sandbox) = common::client().await.map_err(|e| e.to_string())?;
+    let (client, _sandbox) = common::client()
+        .await
+        .map_err(|e| e.to_string().replace(['\n', '\r'], " "))?;
 
     let report = match args.droplet {
         Some(droplet) => {
@@ -330,8 +336,15 @@ fn progress_bar() -> impl Fn(&digitalocean_snapshots::Progress) + Send + Sync + 
 
 /// One clear line for the errors a user can act on; when snapshots were
 /// printed before it, how many and how to resume.
+/// The error's lines: what happened (server text on it is kept to one
+/// line), then, when snapshots were printed, how to resume.
 fn explain(error: Error, client: &Client, droplet: Option<u64>) -> String {
-    let what = explain_error(&error, client, droplet);
+    // On one line (the library bounds the server text in it).
+    let what = explain_error(&error, client, droplet)
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
     match (error.items_delivered(), error.resume_page()) {
         (Some(printed), Some(page)) if printed > 0 => format!(
             "{what}\nthe listing above is incomplete: {printed} snapshots were read before this; to resume, run again with --page {page}"
