@@ -7,7 +7,10 @@
 use std::path::Path;
 
 fn main() {
-    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    // At run time: a build script built for one copy of the workspace
+    // may run for another that shares the target directory.
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let readme = Path::new(&manifest).join("../README.md");
     println!("cargo::rerun-if-changed={}", readme.display());
     let text = std::fs::read_to_string(&readme)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", readme.display()));
