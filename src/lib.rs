@@ -56,6 +56,9 @@
 //!   the rate limit and the pace, and the `tracing` spans of each call.
 //! - [`error`]: the one error type, what it says, the checks made before
 //!   sending, and how to build each kind to test your own handling.
+//! - [`retention`]: which snapshots a keep-policy (restic's `forget`
+//!   rules) keeps and which it would delete, planned only over a listing
+//!   the walk proved whole.
 //! - [`ClientBuilder`]: configuration: the settings, the environment
 //!   variables, certificates and proxies, how the token is kept, bounded
 //!   reads, durations.
@@ -77,6 +80,7 @@
 //! | [`DropletSnapshot`], [`Snapshot`], [`SnapshotType`], [`ResourceType`], [`Page`], [`PageLinks`], [`RateLimit`], [`Progress`], [`WalkSummary`], [`ListingProof`] | what the API returns and what a walk reports (and how it proved its listing whole) |
 //! | [`Error`], [`ErrorKind`], [`ApiError`], [`DecodeError`], [`Result`] | the one error type, its predicates and public constructors (for testing your own handling) |
 //! | [`RetryPolicy`], [`Timer`], [`TokioTimer`] | retries, and the clock they run on |
+//! | [`retention::Policy`], [`retention::Scope`], [`retention::Plan`] and what a plan holds | retention plans over a proven listing (pure: the crate never deletes) |
 //! | [`Endpoint`], [`DropletSnapshotsEndpoint`], [`SnapshotsEndpoint`] | the listings as types (`Endpoint` is sealed; their limits are on `List`'s setters) |
 //! | `blocking::{Client, List, ListSnapshots, ListDropletSnapshots, Pages, Items}`, `ClientBuilder::build_blocking` (feature `blocking`) | the same client without an async runtime (the request types named as the async ones) |
 //! | `schemars::JsonSchema` on the model types (feature `schemars`) | their JSON Schema |
@@ -147,6 +151,8 @@ mod model;
 mod pagination;
 mod rate;
 mod redact;
+// Retention plans over a proven listing: a policy in, keep or delete out.
+pub mod retention;
 pub mod retry;
 mod transport;
 pub mod walk;

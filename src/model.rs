@@ -706,6 +706,9 @@ pub struct WalkSummary {
     /// throughout; `None` while it runs, for a walk stopped by its limit,
     /// and for one that did not add up.
     pub proof: Option<ListingProof>,
+    /// The page the walk started from: 1, or the page a resumed walk
+    /// was given (its proof covers the snapshots from that page on).
+    pub first_page: u64,
 }
 
 /// How a walk proved its listing whole ([`WalkSummary::proof`]); the

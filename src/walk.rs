@@ -418,8 +418,9 @@ impl<E: Endpoint> WalkState<E> {
             None => MAX_PER_PAGE,
         });
         let window = Window::new(options.concurrency);
+        let first_page = options.page.unwrap_or(1);
         Self {
-            paging: Paging::new(options.page.unwrap_or(1), asked),
+            paging: Paging::new(first_page, asked),
             source: Source {
                 client,
                 endpoint,
@@ -441,6 +442,7 @@ impl<E: Endpoint> WalkState<E> {
                 local: WalkSummary {
                     consistent: true,
                     passes: 1,
+                    first_page,
                     ..WalkSummary::default()
                 },
                 shared: summary,
