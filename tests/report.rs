@@ -448,3 +448,188 @@ async fn every_error_mid_walk_says_what_happened_and_where_to_resume() {
         assert!(lines[0].starts_with("error: ") && lines[1].starts_with("the listing above"));
     }
 }
+
+/// A volume's nightly snapshots, one a day at 03:00 for `days` days up
+/// to yesterday, and a manual one beside them.
+fn nightly_volume(
+    now: chrono::DateTime<chrono::Utc>,
+    days: i64,
+) -> Vec<digitalocean_snapshots::Snapshot> {
+    use digitalocean_snapshots::{ResourceType, Snapshot};
+    let yesterday = (now - chrono::TimeDelta::days(1))
+        .date_naive()
+        .and_hms_opt(3, 0, 0)
+        .expect("03:00")
+        .and_utc();
+    let mut snapshots: Vec<Snapshot> = (0..days)
+        .map(|d| {
+            Snapshot::new(
+                format!("vol-snap-{d:03}"),
+                yesterday - chrono::TimeDelta::days(d),
+            )
+            .with_name(format!("nightly-{d:03}"))
+            .with_resource(ResourceType::Volume, "vol-1")
+            .with_regions(["nyc3"])
+            .with_size_gigabytes(10.0)
+        })
+        .collect();
+    snapshots.push(
+        Snapshot::new("manual-1", yesterday - chrono::TimeDelta::days(days + 30))
+            .with_name("before-upgrade")
+            .with_resource(ResourceType::Volume, "vol-1")
+            .with_size_gigabytes(25.0),
+    );
+    snapshots
+}
+
+/// Issue 29: `--keep-last 3 --keep-daily 7` prints a plan whose every
+/// decision names its rule; `--only delete --format ids` prints just the
+/// ids, the ones the plan deletes; the name scope leaves the manual
+/// snapshot alone; jsonl and csv carry the decision.
+#[tokio::test]
+async fn a_plan_names_the_rule_of_every_decision_and_prints_the_ids_it_deletes() {
+    let now = chrono::Utc::now();
+    let sandbox = sandbox(
+        Sandbox::builder()
+            .snapshots(0)
+            .with_snapshots(nightly_volume(now, 20))
+            .now(now),
+    )
+    .await;
+
+    let out = report(&sandbox, &["--keep-last", "3", "--keep-daily", "7"]).await;
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("KEEP") || l.starts_with("DELETE"))
+        .collect();
+    assert_eq!(rows.len(), 21, "{stdout}");
+    for row in &rows {
+        let why_named = [
+            "keep-last",
+            "daily",
+            "newest of its group",
+            "no rule kept it",
+        ]
+        .iter()
+        .any(|rule| row.ends_with(rule) || row.contains(&format!("{rule},")));
+        assert!(why_named, "a decision without its rule: {row}");
+    }
+    // 7 days kept (3 of them also keep-last), 13 nightlies and the manual
+    // one deleted: 13 x 10 + 25 GB.
+    assert_eq!(
+        rows.iter().filter(|r| r.starts_with("KEEP")).count(),
+        7,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("plan: keep 7, delete 14 (155.00 GB freed)"),
+        "{stdout}"
+    );
+
+    let ids = report(
+        &sandbox,
+        &[
+            "--keep-last",
+            "3",
+            "--keep-daily",
+            "7",
+            "--only",
+            "delete",
+            "--format",
+            "ids",
+        ],
+    )
+    .await;
+    assert_eq!(ids.status.code(), Some(0), "{}", text(&ids.stderr));
+    let mut deleted: Vec<String> = text(&ids.stdout).lines().map(str::to_owned).collect();
+    deleted.sort();
+    let mut expected: Vec<String> = (7..20).map(|d| format!("vol-snap-{d:03}")).collect();
+    expected.push("manual-1".to_owned());
+    expected.sort();
+    assert_eq!(deleted, expected, "just the ids, those the plan deletes");
+
+    // Only the nightly job's snapshots: the manual one is out of scope.
+    let scoped = report(
+        &sandbox,
+        &[
+            "--keep-last",
+            "3",
+            "--name",
+            "nightly-*",
+            "--only",
+            "delete",
+            "--format",
+            "ids",
+        ],
+    )
+    .await;
+    let scoped = text(&scoped.stdout);
+    assert_eq!(scoped.lines().count(), 17, "{scoped}");
+    assert!(!scoped.contains("manual-1"), "{scoped}");
+
+    let jsonl = report(&sandbox, &["--keep-last", "3", "--format", "jsonl"]).await;
+    let decisions: Vec<serde_json::Value> = text(&jsonl.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(decisions.len(), 21);
+    assert!(decisions.iter().all(|d| {
+        let action = d["action"].as_str().unwrap_or_default();
+        let reasons = d["reasons"].as_array().map_or(0, Vec::len);
+        d["id"].is_string()
+            && ((action == "keep" && reasons > 0) || (action == "delete" && reasons == 0))
+    }));
+    let csv = report(&sandbox, &["--keep-last", "3", "--format", "csv"]).await;
+    let csv = text(&csv.stdout);
+    assert!(csv.starts_with("action,why,id,name,"), "{csv}");
+    assert_eq!(
+        csv.lines()
+            .filter(|l| l.starts_with("delete,no rule kept it,"))
+            .count(),
+        18
+    );
+}
+
+/// Issue 29: a listing that changes while it is read, past what the walk
+/// can prove, gives no plan: the warning, exit 3, nothing on stdout. And
+/// the options that would plan over part of a listing are refused before
+/// any request (exit 2).
+#[tokio::test]
+async fn no_plan_from_a_listing_that_does_not_add_up_or_from_part_of_one() {
+    let sandbox = sandbox(
+        Sandbox::builder()
+            .snapshots(1_000)
+            .faults(Faults::rotating(5, digitalocean_sandbox::Position::Random)),
+    )
+    .await;
+    let out = report(&sandbox, &["--keep-last", "1", "--format", "ids"]).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("no plan was made"), "{stderr}");
+    assert_eq!(
+        text(&out.stdout),
+        "",
+        "not one id of a plan that was not made"
+    );
+
+    let fresh = sandbox_fresh(300).await;
+    for partial in [
+        &["--limit", "10"][..],
+        &["--page", "2"][..],
+        &["--older-than", "30d"][..],
+        &["--no-strict"][..],
+    ] {
+        let mut args = vec!["--keep-last", "3"];
+        args.extend_from_slice(partial);
+        let out = report(&fresh, &args).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{partial:?}: {stderr}");
+        assert!(
+            stderr.contains("needs the whole listing"),
+            "{partial:?}: {stderr}"
+        );
+    }
+    assert_eq!(fresh.stats().requests, 0, "refused before any request");
+}

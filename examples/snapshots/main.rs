@@ -28,9 +28,11 @@ use std::process::ExitCode;
 #[path = "../common/mod.rs"]
 mod common;
 mod output;
+mod plan;
 
 use chrono::{Duration, Utc};
 use clap::{Parser, ValueEnum};
+use digitalocean_snapshots::retention::Retainable;
 use digitalocean_snapshots::{
     Client, Error, ErrorKind, Pages, RateLimit, ResourceType, WalkSummary,
 };
@@ -88,6 +90,8 @@ struct Args {
     /// `RUST_LOG=digitalocean_snapshots=debug`), when set, decides instead.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
+    #[command(flatten)]
+    plan: plan::PlanArgs,
 }
 
 /// Exit status when the listing did not add up.
@@ -105,6 +109,8 @@ enum Format {
     Json,
     Jsonl,
     Csv,
+    /// One id per line (with `--only delete`: what a plan would delete).
+    Ids,
 }
 
 /// A number and a unit (`10m`, `90d`) as seconds, from `units` (unit,
@@ -215,6 +221,9 @@ impl Write for SafeStderr {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    if let Err(conflict) = check_plan_args(&args) {
+        conflict.exit();
+    }
     init_logging(args.verbose);
     match run(args).await {
         Ok(status) => status,
@@ -250,7 +259,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
                 list = list.limit(n);
             }
             let progress = progress_bar();
-            report(list.on_progress(move |p| progress(p)).pages(), &args)
+            walk(list.on_progress(move |p| progress(p)).pages(), &args)
                 .await
                 .map_err(|e| explain(e, &client, Some(droplet)))?
         }
@@ -271,7 +280,7 @@ async fn run(args: Args) -> Result<ExitCode, String> {
                 list = list.limit(n);
             }
             let progress = progress_bar();
-            report(list.on_progress(move |p| progress(p)).pages(), &args)
+            walk(list.on_progress(move |p| progress(p)).pages(), &args)
                 .await
                 .map_err(|e| explain(e, &client, None))?
         }
@@ -294,10 +303,12 @@ async fn run(args: Args) -> Result<ExitCode, String> {
 fn exit_status(report: Reported) -> ExitCode {
     let summary = report.summary;
     if let Some(error) = report.incomplete {
-        eprintln!(
-            "warning: {}; the report above may be incomplete",
-            safe(&error.to_string())
-        );
+        let consequence = if report.planned {
+            "no plan was made: a plan needs a listing proven whole"
+        } else {
+            "the report above may be incomplete"
+        };
+        eprintln!("warning: {}; {consequence}", safe(&error.to_string()));
         return ExitCode::from(EXIT_INCOMPLETE);
     }
     if !summary.consistent {
@@ -401,6 +412,8 @@ fn explain_error(error: &Error, client: &Client, droplet: Option<u64>) -> String
 
 /// How a report ended.
 struct Reported {
+    /// A plan was asked for (and made, unless `incomplete`).
+    planned: bool,
     /// The rate-limit state of the last page.
     rate: Option<RateLimit>,
     summary: WalkSummary,
@@ -473,8 +486,89 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
         summary.print(&mut err, now);
     }
     Ok(Reported {
+        planned: false,
         rate,
         summary: pages.summary(),
+        incomplete,
+    })
+}
+
+/// The options a plan cannot be made with: it needs every snapshot of the
+/// listing, read from its first page, by a walk that ends with an error
+/// when it does not add up.
+fn check_plan_args(args: &Args) -> Result<(), clap::Error> {
+    use clap::CommandFactory;
+    if !args.plan.wanted() {
+        return Ok(());
+    }
+    let conflict = if args.limit.is_some() {
+        Some("--limit")
+    } else if args.older_than.is_some() {
+        Some("--older-than (use --keep-within, or --min-age)")
+    } else if args.page > 1 {
+        Some("--page")
+    } else if args.no_strict {
+        Some("--no-strict")
+    } else {
+        None
+    };
+    match conflict {
+        Some(option) => Err(Args::command().error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("a retention plan needs the whole listing: {option} cannot be used with --keep-* or --only"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The report, or the plan when one was asked for.
+async fn walk<T: Row + Retainable>(pages: Pages<T>, args: &Args) -> Result<Reported, Error> {
+    if args.plan.wanted() {
+        plan_report(pages, args).await
+    } else {
+        report(pages, args).await
+    }
+}
+
+/// Reads the whole listing, then plans over it and prints the plan; a
+/// listing that does not add up gives no plan (the warning and exit 3).
+async fn plan_report<T: Row + Retainable>(
+    mut pages: Pages<T>,
+    args: &Args,
+) -> Result<Reported, Error> {
+    let mut items = Vec::new();
+    let mut rate = None;
+    let mut incomplete = None;
+    while let Some(page) = pages.next().await {
+        match page {
+            Ok(page) => {
+                rate = page.rate_limit.or(rate);
+                items.extend(page.items);
+            }
+            Err(e) if e.kind() == ErrorKind::Inconsistent => {
+                incomplete = Some(e);
+                break;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let summary = pages.summary();
+    if incomplete.is_none() {
+        let now = Utc::now();
+        let resource_type = args.resource_type.map(|r| match r {
+            ResourceTypeArg::Droplet => ResourceType::Droplet,
+            ResourceTypeArg::Volume => ResourceType::Volume,
+        });
+        match args.plan.policy(resource_type).plan(items, &summary, now) {
+            Ok(plan) => plan::print_plan(&plan, &args.plan, args.format, now),
+            Err(e) if e.kind() == ErrorKind::Inconsistent => incomplete = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Reported {
+        planned: true,
+        rate,
+        summary,
         incomplete,
     })
 }
@@ -503,6 +597,31 @@ mod tests {
         assert_eq!(log_filter(3, Some("warn")).as_deref(), Some("warn"));
         let args = Args::try_parse_from(["snapshots", "-vv"]).unwrap();
         assert_eq!(args.verbose, 2);
+    }
+
+    #[test]
+    fn plan_flags_read_counts_and_ages_and_refuse_a_partial_listing() {
+        let args = Args::try_parse_from([
+            "snapshots",
+            "--keep-last",
+            "unlimited",
+            "--keep-within",
+            "2w",
+        ])
+        .unwrap();
+        assert!(args.plan.wanted());
+        assert!(check_plan_args(&args).is_ok());
+        assert!(Args::try_parse_from(["snapshots", "--keep-daily", "-1"]).is_err());
+        assert!(Args::try_parse_from(["snapshots", "--keep-daily", "4294967296"]).is_err());
+        assert!(Args::try_parse_from(["snapshots", "--min-age", "0h"]).is_ok());
+        for partial in [["--limit", "5"], ["--page", "3"], ["--older-than", "9d"]] {
+            let args =
+                Args::try_parse_from(["snapshots", "--keep-last", "1"].into_iter().chain(partial))
+                    .unwrap();
+            assert!(check_plan_args(&args).is_err(), "{partial:?}");
+        }
+        let listing = Args::try_parse_from(["snapshots", "--limit", "5"]).unwrap();
+        assert!(!listing.plan.wanted() && check_plan_args(&listing).is_ok());
     }
 
     #[test]

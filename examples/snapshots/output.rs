@@ -14,6 +14,7 @@ use super::Format;
 /// What the report needs from either listing's item.
 pub(crate) trait Row: Serialize {
     const CSV_HEADER: &'static str;
+    fn id(&self) -> String;
     fn name(&self) -> &str;
     /// The TYPE column: snapshot / backup (droplet listing), or droplet /
     /// volume (account listing).
@@ -28,6 +29,9 @@ pub(crate) trait Row: Serialize {
 impl Row for Snapshot {
     const CSV_HEADER: &'static str =
         "id,name,created_at,resource_type,resource_id,regions,min_disk_size,size_gigabytes,tags";
+    fn id(&self) -> String {
+        self.id.clone()
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -64,6 +68,9 @@ impl Row for Snapshot {
 
 impl Row for DropletSnapshot {
     const CSV_HEADER: &'static str = "id,name,created_at,type,regions,min_disk_size,size_gigabytes";
+    fn id(&self) -> String {
+        self.id.to_string()
+    }
     fn name(&self) -> &str {
         &self.name
     }
@@ -100,7 +107,7 @@ impl Row for DropletSnapshot {
 /// break). A value a spreadsheet would run as a formula (starting with
 /// `=`, `+`, `-`, `@`, a tab or a CR) gets a leading `'`, as
 /// spreadsheet-safe exporters do.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{value}"))
     } else {
@@ -163,52 +170,65 @@ pub(crate) fn write_item<T: Row>(out: &mut impl Write, item: &T, format: Format,
         Format::Jsonl => writeln!(out, "{}", json()),
         Format::Csv => writeln!(out, "{}", item.csv()),
         Format::Json => write!(out, "{}{}", if first { "[\n  " } else { ",\n  " }, json()),
+        Format::Ids => writeln!(out, "{}", safe(&item.id())),
         Format::Table => Ok(()),
     };
 }
 
+/// The table's cells of a row: name, type, resource, regions, size, age.
+pub(crate) fn cells<T: Row>(row: &T, now: DateTime<Utc>) -> Vec<String> {
+    vec![
+        safe(row.name()).into_owned(),
+        safe(&row.type_label()).into_owned(),
+        safe(&row.resource()).into_owned(),
+        safe(&row.regions().join(",")).into_owned(),
+        format!("{:.2}", row.size()),
+        age(row.created_at(), now),
+    ]
+}
+
+/// The headers of [`cells`].
+pub(crate) const HEADER: [&str; 6] = ["NAME", "TYPE", "RESOURCE", "REGIONS", "SIZE GB", "AGE"];
+
 pub(crate) fn print_table<T: Row>(out: &mut impl Write, rows: &[T], now: DateTime<Utc>) {
-    let cells: Vec<[String; 6]> = rows
-        .iter()
-        .map(|r| {
-            [
-                safe(r.name()).into_owned(),
-                safe(&r.type_label()).into_owned(),
-                safe(&r.resource()).into_owned(),
-                safe(&r.regions().join(",")).into_owned(),
-                format!("{:.2}", r.size()),
-                age(r.created_at(), now),
-            ]
-        })
-        .collect();
-    let header = ["NAME", "TYPE", "RESOURCE", "REGIONS", "SIZE GB", "AGE"];
-    let mut widths = header.map(str::len);
-    for row in &cells {
+    let cells: Vec<Vec<String>> = rows.iter().map(|r| cells(r, now)).collect();
+    write_table(out, &HEADER, &[4, 5], &cells);
+}
+
+/// Columns as wide as their widest cell (cells already made safe), the
+/// columns numbered in `right` aligned right.
+pub(crate) fn write_table(
+    out: &mut impl Write,
+    header: &[&str],
+    right: &[usize],
+    rows: &[Vec<String>],
+) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |out: &mut dyn Write, row: [&str; 6]| {
-        let _ = writeln!(
-            out,
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:<w3$}  {:>w4$}  {:>w5$}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            row[4],
-            row[5],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2],
-            w3 = widths[3],
-            w4 = widths[4],
-            w5 = widths[5]
-        );
+    let mut line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut text = String::new();
+        for (n, (cell, width)) in cells.zip(&widths).enumerate() {
+            if n > 0 {
+                text.push_str("  ");
+            }
+            let pad = width.saturating_sub(cell.chars().count());
+            if right.contains(&n) {
+                text.extend(std::iter::repeat_n(' ', pad));
+                text.push_str(cell);
+            } else {
+                text.push_str(cell);
+                text.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        let _ = writeln!(out, "{}", text.trim_end());
     };
-    line(out, header);
-    for row in &cells {
-        line(out, [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
+    line(&mut header.iter().copied());
+    for row in rows {
+        line(&mut row.iter().map(String::as_str));
     }
 }
 
