@@ -195,6 +195,18 @@
 //! date the client chooses, but a snapshot made in the right hour still
 //! takes that hour. `keep_within` keeps everything recent regardless.
 //!
+//! # A plan is as fresh as its listing
+//!
+//! A proven listing holds every snapshot that existed for the whole walk,
+//! and may hold snapshots created or deleted while it was read
+//! ([`WalkSummary::changed`](crate::WalkSummary::changed) says the listing
+//! moved). A snapshot deleted meanwhile, by another job, is still planned:
+//! counted among the newest it may keep its place, so a `keep_last(n)`
+//! applied then leaves fewer than `n`. Plan when no other job deletes
+//! snapshots of the same resources, and plan again (a new walk) when the
+//! summary says the listing changed, or when time has passed before the
+//! plan is applied.
+//!
 //! # Applying a plan
 //!
 //! The crate never deletes. DigitalOcean's CLI does, one or more ids at a

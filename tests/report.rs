@@ -633,3 +633,34 @@ async fn no_plan_from_a_listing_that_does_not_add_up_or_from_part_of_one() {
     }
     assert_eq!(fresh.stats().requests, 0, "refused before any request");
 }
+
+/// Issue 29: a retention job that runs while the report reads (a burst
+/// of snapshots made and deleted during the first pass, then quiet): the
+/// walk proves the listing after a later look, and only then is the plan
+/// made, over every snapshot the walk delivered, each once.
+#[tokio::test]
+async fn a_listing_that_changed_and_was_proven_gives_a_plan_over_all_of_it() {
+    let sandbox = sandbox(Sandbox::builder().snapshots(1_000).faults(Faults {
+        changes_stop_after: Some(4),
+        ..Faults::rotating(5, digitalocean_sandbox::Position::Random)
+    }))
+    .await;
+    let out = report(&sandbox, &["--keep-last", "2", "--format", "jsonl"]).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("changed while it was read"), "{stderr}");
+    let decisions: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let ids: std::collections::HashSet<&str> =
+        decisions.iter().filter_map(|d| d["id"].as_str()).collect();
+    assert_eq!(ids.len(), decisions.len(), "each snapshot decided once");
+    // Every snapshot there now is in the plan (those deleted during the
+    // walk may be too: the plan says so for each).
+    for id in sandbox.snapshot_ids(None) {
+        assert!(ids.contains(id.as_str()), "{id} missing from the plan");
+    }
+    assert!(stderr.contains("plan: keep"), "{stderr}");
+    assert!(stderr.contains("run the plan again"), "{stderr}");
+}
