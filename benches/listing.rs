@@ -28,6 +28,11 @@
 //! 5. `paced`: 100,000 snapshots against DigitalOcean's limits (the minute
 //!    shortened to 6 s): 429s, time to the first item, the rate floor.
 //! 6. `hostile`: the peak memory while a server streams an endless body.
+//! 7. `gateway`: 20,000 snapshots behind a gateway that refuses requests
+//!    beyond 12 in flight.
+//! 8. `plan`: a retention plan over 1,000,000 account snapshots beside
+//!    the walk that read them: each in a child process (the server runs
+//!    in the parent), its time and peak resident memory.
 // Wall-clock figures and deadlines of a program, not the SDK's Timer.
 #![allow(clippy::disallowed_methods)]
 
@@ -35,16 +40,23 @@ use std::time::{Duration, Instant};
 
 use digitalocean_sandbox::{Faults, Order, Position, RateLimits, Sandbox};
 use digitalocean_snapshots::Client;
+use digitalocean_snapshots::retention::{GroupBy, Policy};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 
 const PER_PAGE: u64 = 200;
 const CHILD_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_URL";
 const CHILD_DEDUP_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_DEDUP";
+/// Set (to `walk`, `resource` or `all`): the child runs [`child_plan`]
+/// instead of [`child_stream`].
+const CHILD_PLAN_ENV: &str = "DO_SNAPSHOTS_BENCH_CHILD_PLAN";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let Ok(url) = std::env::var(CHILD_ENV) {
-        return child_stream(&url);
+        return match std::env::var(CHILD_PLAN_ENV) {
+            Ok(mode) => child_plan(&url, &mode),
+            Err(_) => child_stream(&url),
+        };
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "quick");
@@ -78,6 +90,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if run("gateway") {
         runtime.block_on(gateway())?;
     }
+    // Its million-snapshot server too: after the timed sections.
+    if run("plan") {
+        runtime.block_on(plan())?;
+    }
     // Last: its million-snapshot servers leave this process's heap large,
     // which slowed the timed sections after it 2 to 6 times.
     if run("memory") {
@@ -87,8 +103,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// The sections, by the names that select them on the command line.
-const SECTIONS: [&str; 7] = [
-    "listing", "memory", "decode", "changing", "paced", "hostile", "gateway",
+const SECTIONS: [&str; 8] = [
+    "listing", "memory", "decode", "changing", "paced", "hostile", "gateway", "plan",
 ];
 
 /// Section 5: a 100,000-item account (500 requests) against the
@@ -231,16 +247,11 @@ async fn hostile_body() -> Result<(), Box<dyn std::error::Error>> {
         .rate_limits(RateLimits::unlimited())
         .start()
         .await?;
-    let exe = std::env::current_exe()?;
-    let output = tokio::process::Command::new(exe)
-        .env(CHILD_ENV, sandbox.base_url())
-        .output()
-        .await?;
-    let text = String::from_utf8_lossy(&output.stdout);
+    let (text, _) = run_child(sandbox.base_url(), &[]).await?;
     let fields: Vec<&str> = text.split_whitespace().collect();
     match fields[..] {
         [kind, _, rss] => {
-            let rss: f64 = rss.parse::<f64>().unwrap_or(0.0) / 1024.0;
+            let rss = mib(rss);
             println!("| outcome | peak RSS |\n|---|---|\n| {kind} error | {rss:.1} MiB |");
         }
         _ => println!("child failed: {}", text.trim()),
@@ -642,11 +653,7 @@ async fn time_sdk(
 fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
     let runtime = tokio::runtime::Runtime::new()?;
     let (count, gigabytes) = runtime.block_on(async {
-        let client = Client::builder()
-            .token(digitalocean_sandbox::DEFAULT_TOKEN)
-            .base_url(url)
-            .pace(0, Duration::ZERO)
-            .build()?;
+        let client = child_client(url)?;
         let dedup = std::env::var(CHILD_DEDUP_ENV).map_or(true, |v| v != "off");
         // A million snapshots are 5,000 pages: all of DigitalOcean's
         // hourly budget, the default ceiling. The fake server has no such
@@ -682,6 +689,38 @@ fn child_stream(url: &str) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// The client of a child process: the sandbox's token, pacing off (its
+/// server is unlimited).
+fn child_client(url: &str) -> digitalocean_snapshots::Result<Client> {
+    Client::builder()
+        .token(digitalocean_sandbox::DEFAULT_TOKEN)
+        .base_url(url)
+        .pace(0, Duration::ZERO)
+        .build()
+}
+
+/// Runs this benchmark again as a child process listing from `url` (the
+/// server stays in this process), with `envs` set: its stdout and stderr.
+async fn run_child(
+    url: &str,
+    envs: &[(&str, &str)],
+) -> Result<(String, String), Box<dyn std::error::Error>> {
+    let output = tokio::process::Command::new(std::env::current_exe()?)
+        .env(CHILD_ENV, url)
+        .envs(envs.iter().copied())
+        .output()
+        .await?;
+    Ok((
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    ))
+}
+
+/// A child's peak RSS, printed in KiB, in MiB.
+fn mib(kib: &str) -> f64 {
+    kib.parse::<f64>().unwrap_or(0.0) / 1024.0
+}
+
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
@@ -707,27 +746,134 @@ async fn memory() -> Result<(), Box<dyn std::error::Error>> {
             .rate_limits(RateLimits::unlimited())
             .start()
             .await?;
-        let exe = std::env::current_exe()?;
-        let output = tokio::process::Command::new(exe)
-            .env(CHILD_ENV, sandbox.base_url())
-            .env(CHILD_DEDUP_ENV, dedup)
-            .output()
-            .await?;
-        let text = String::from_utf8_lossy(&output.stdout);
+        let (text, errors) = run_child(sandbox.base_url(), &[(CHILD_DEDUP_ENV, dedup)]).await?;
         let fields: Vec<&str> = text.split_whitespace().collect();
         match fields[..] {
             [count, _, rss] if count == items.to_string() => {
-                let rss: f64 = rss.parse::<f64>().unwrap_or(0.0) / 1024.0;
-                println!("| {items} | {dedup} | {rss:.1} MiB |");
+                println!("| {items} | {dedup} | {:.1} MiB |", mib(rss));
             }
             _ => println!(
                 "| {items} | {dedup} | child failed: {} {} |",
                 text.trim(),
-                String::from_utf8_lossy(&output.stderr).trim()
+                errors.trim()
             ),
         }
     }
     println!();
+    Ok(())
+}
+
+/// The policy of section 8: a common schedule's.
+fn bench_policy(group_by: GroupBy) -> Policy {
+    Policy::new()
+        .keep_last(3)
+        .keep_daily(7)
+        .keep_weekly(4)
+        .keep_monthly(6)
+        .group_by(group_by)
+}
+
+/// Runs in a child process (section 8): reads the whole account listing
+/// with `collect_with_summary`, then (`mode` `resource` or `all`) plans
+/// over it, and prints `snapshots groups kept deleted plan_ns wall_ns
+/// peak_rss_kib` (`-` for what a walk alone has not). The wall time is the
+/// walk's and the plan's, the plan time the call to `plan` alone; neither
+/// counts dropping the items.
+fn child_plan(url: &str, mode: &str) -> Result<(), Box<dyn std::error::Error>> {
+    let group_by = match mode {
+        "walk" => None,
+        "resource" => Some(GroupBy::Resource),
+        "all" => Some(GroupBy::All),
+        other => return Err(format!("unknown plan mode {other:?}").into()),
+    };
+    // Fixed, so the plan is the same on every day: a month after the
+    // newest snapshot the sandbox dates by default (2026-11-01).
+    let now: chrono::DateTime<chrono::Utc> = "2026-12-01T00:00:00Z".parse()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let started = Instant::now();
+    let (items, summary) = runtime.block_on(async {
+        // Two passes of 5,000 pages (and the extra requests of the batches
+        // sharing a second, as in `child_stream`): past the default ceiling.
+        child_client(url)?
+            .list_snapshots()
+            .max_pages(20_000)
+            .collect_with_summary()
+            .await
+    })?;
+    let snapshots = items.len();
+    let (plan, plan_time) = match group_by {
+        None => (None, None),
+        Some(group_by) => {
+            let planned = Instant::now();
+            let plan = bench_policy(group_by).plan(items, &summary, now)?;
+            (Some(plan), Some(planned.elapsed()))
+        }
+    };
+    let wall = started.elapsed();
+    let rss = peak_rss_kib().unwrap_or(0);
+    let field = |n: Option<String>| n.unwrap_or_else(|| "-".to_owned());
+    println!(
+        "{snapshots} {} {} {} {} {} {rss}",
+        field(plan.as_ref().map(|p| p.groups.len().to_string())),
+        field(plan.as_ref().map(|p| p.kept.to_string())),
+        field(plan.as_ref().map(|p| p.deleted.to_string())),
+        field(plan_time.map(|t| t.as_nanos().to_string())),
+        wall.as_nanos(),
+    );
+    // Exit without freeing a million snapshots one by one.
+    std::process::exit(0);
+}
+
+/// Section 8: a retention plan over 1,000,000 account snapshots beside
+/// the walk that read them, each in a child process reading from one
+/// sandbox in this process: the walk alone, the walk then a plan by
+/// resource, the walk then a plan of one group.
+async fn plan() -> Result<(), Box<dyn std::error::Error>> {
+    const ITEMS: usize = 1_000_000;
+    println!(
+        "8. A retention plan over {ITEMS} account snapshots beside the walk that read them (keep_last 3, daily 7, weekly 4, monthly 6; default min_age; now 2026-12-01; each row a child process, the server in this one)\n"
+    );
+    println!(
+        "| run | snapshots | groups | kept | deleted | plan time | wall time | peak RSS (MiB) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    let sandbox = Sandbox::builder()
+        .snapshots(ITEMS)
+        .rate_limits(RateLimits::unlimited())
+        .start()
+        .await?;
+    for (name, mode) in [
+        ("walk (collect_with_summary)", "walk"),
+        ("walk + plan", "resource"),
+        ("walk + plan, one group (GroupBy::All)", "all"),
+    ] {
+        let (text, errors) = run_child(sandbox.base_url(), &[(CHILD_PLAN_ENV, mode)]).await?;
+        let fields: Vec<&str> = text.split_whitespace().collect();
+        let nanos = |n: &str| n.parse().map(Duration::from_nanos).ok();
+        match fields[..] {
+            [snapshots, groups, kept, deleted, plan_ns, wall_ns, rss] => println!(
+                "| {name} | {snapshots} | {groups} | {kept} | {deleted} | {} | {} | {:.1} |",
+                nanos(plan_ns).map_or("-".to_owned(), |t| format!(
+                    "{:.0} ms",
+                    t.as_secs_f64() * 1e3
+                )),
+                nanos(wall_ns).map_or("-".to_owned(), |t| format!("{:.2} s", t.as_secs_f64())),
+                mib(rss),
+            ),
+            _ => println!(
+                "| {name} | child failed: {} {} |",
+                text.trim(),
+                errors.trim()
+            ),
+        }
+    }
+    println!(
+        "\nInline sizes (their strings apart): Snapshot {} bytes, Decision<Snapshot> {} bytes\n",
+        std::mem::size_of::<digitalocean_snapshots::Snapshot>(),
+        std::mem::size_of::<
+            digitalocean_snapshots::retention::Decision<digitalocean_snapshots::Snapshot>,
+        >(),
+    );
     Ok(())
 }
 
