@@ -688,8 +688,9 @@ pub struct WalkSummary {
     /// ended without adding up, under `strict(false)`.
     pub consistent: bool,
     /// The listing changed (or contradicted itself) while it was read:
-    /// its totals moved, or the walk needed more than one count to prove
-    /// it.
+    /// its totals moved, the walk needed more than one count to prove
+    /// it, or snapshots it delivered were deleted meanwhile
+    /// ([`vanished`](Self::vanished)).
     pub changed: bool,
     /// Passes over the listing: 1 for a listing that fit its first page
     /// with room to spare, 2 for a longer one that held still, more when
@@ -709,6 +710,16 @@ pub struct WalkSummary {
     /// The page the walk started from: 1, or the page a resumed walk
     /// was given (its proof covers the snapshots from that page on).
     pub first_page: u64,
+    /// Snapshots delivered that the walk's last look did not see again:
+    /// deleted while the walk read. Every snapshot there when the listing
+    /// was counted is seen again after the count, so in a walk of two
+    /// passes these are exactly the snapshots deleted before the count;
+    /// in a longer one they may also hold a few its last look missed.
+    /// They are in what was delivered (they existed when their page was
+    /// read); a retention plan refuses a listing with any
+    /// ([`retention`](crate::retention)). Counted only for a walk proven
+    /// by a count; 0 otherwise.
+    pub vanished: u64,
 }
 
 /// How a walk proved its listing whole ([`WalkSummary::proof`]); the

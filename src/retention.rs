@@ -198,14 +198,16 @@
 //! # A plan is as fresh as its listing
 //!
 //! A proven listing holds every snapshot that existed for the whole walk,
-//! and may hold snapshots created or deleted while it was read
-//! ([`WalkSummary::changed`](crate::WalkSummary::changed) says the listing
-//! moved). A snapshot deleted meanwhile, by another job, is still planned:
-//! counted among the newest it may keep its place, so a `keep_last(n)`
-//! applied then leaves fewer than `n`. Plan when no other job deletes
-//! snapshots of the same resources, and plan again (a new walk) when the
-//! summary says the listing changed, or when time has passed before the
-//! plan is applied.
+//! and may hold snapshots created or deleted while it was read. One
+//! deleted meanwhile (by another job) would be planned as if it were
+//! there: counted among the newest, it would keep the place of one the
+//! plan deletes, and a `keep_last(n)` applied then would leave fewer than
+//! `n`. So a listing whose walk saw snapshots disappear
+//! ([`WalkSummary::vanished`](crate::WalkSummary::vanished)) gives no plan
+//! ([`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)): list
+//! again when the other job is done. A deletion after the walk is not
+//! seen by any walk: plan when no other job deletes snapshots of the same
+//! resources, and apply a plan soon after making it.
 //!
 //! # Applying a plan
 //!
@@ -437,9 +439,12 @@ impl Policy {
     ///
     /// [`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent) when
     /// `summary` has no [`proof`](WalkSummary::proof), is not
-    /// [`consistent`](WalkSummary::consistent), or is of a walk resumed
+    /// [`consistent`](WalkSummary::consistent), is of a walk resumed
     /// from a later page ([`first_page`](WalkSummary::first_page) above
-    /// 1): no plan is made from a listing that was not proven whole.
+    /// 1), or says snapshots were deleted while the walk read
+    /// ([`vanished`](WalkSummary::vanished)): no plan is made from a
+    /// listing that was not proven whole, or that another job was
+    /// deleting from.
     /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) (field
     /// `items`) when two items have the same id, or when there are not as
     /// many items as the walk delivered ([`WalkSummary::items`]: plan over

@@ -222,6 +222,59 @@ async fn a_clean_up_deleting_the_oldest_then_stopping_loses_nothing() {
     }
 }
 
+/// Issue 29 (review): snapshots delivered and deleted while the walk
+/// read are counted (`vanished`): exactly those delivered and no longer
+/// listed, whatever the order and where the deletions fall, and the
+/// walk says the listing changed; creations alone vanish nothing.
+#[tokio::test]
+async fn snapshots_deleted_during_the_walk_are_counted_as_vanished() {
+    for (at, order) in [
+        (Position::Head, Order::CreatedAt),
+        (Position::Random, Order::Realistic),
+        (Position::Random, Order::Random),
+    ] {
+        let sandbox = Sandbox::builder()
+            .snapshots(1_000)
+            .order(order)
+            .faults(Faults {
+                changes_stop_after: Some(4),
+                ..Faults::rotating(5, at)
+            })
+            .rate_limits(RateLimits::unlimited())
+            .start()
+            .await
+            .expect("sandbox");
+        let client = common::sandbox_client(&sandbox);
+        let walk = walk(client.list_snapshots().per_page(100)).await;
+        walk.end.as_ref().expect("the changes stop: proven");
+        let now: HashSet<String> = sandbox.snapshot_ids(None).into_iter().collect();
+        let gone = walk.ids.iter().filter(|id| !now.contains(*id)).count() as u64;
+        assert!(gone > 0, "{order:?}: the burst deleted some delivered ones");
+        if walk.summary.passes == 2 {
+            assert_eq!(walk.summary.vanished, gone, "{order:?}: {:?}", walk.summary);
+        } else {
+            assert!(
+                walk.summary.vanished >= gone,
+                "{order:?}: {:?}",
+                walk.summary
+            );
+        }
+        assert!(walk.summary.changed, "{order:?}");
+    }
+    let (sandbox, client) = start(
+        1_000,
+        Faults {
+            changes_stop_after: Some(4),
+            ..Faults::inserting(5, Position::Random)
+        },
+    )
+    .await;
+    let walk = walk(client.list_snapshots().per_page(100)).await;
+    walk.end.as_ref().expect("proven");
+    assert_eq!(walk.summary.vanished, 0, "{:?}", walk.summary);
+    assert_eq!(walk.ids.len(), sandbox.snapshot_ids(None).len());
+}
+
 #[tokio::test]
 async fn an_empty_page_in_the_middle_is_read_again() {
     let (sandbox, client) = start(

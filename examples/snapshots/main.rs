@@ -325,11 +325,6 @@ fn exit_status(report: Reported) -> ExitCode {
             "note: the listing changed while it was read; read {} times, {} snapshots found by a later look; complete",
             summary.passes, summary.recovered
         );
-        if report.planned {
-            eprintln!(
-                "note: something else changed these snapshots while the plan was made; a snapshot deleted meanwhile may be in it, counted among those kept: run the plan again once that job is done, before applying it"
-            );
-        }
     }
     ExitCode::SUCCESS
 }

@@ -112,6 +112,12 @@ fn check_listing(summary: &WalkSummary) -> Result<()> {
             summary.first_page
         )));
     }
+    if summary.vanished > 0 {
+        return Err(Error::inconsistent(format!(
+            "{} of the snapshots listed were deleted while the walk read (another job is deleting): a plan could count one of them among those it keeps and delete one that should stay; no retention plan was made (list again when that job is done)",
+            summary.vanished
+        )));
+    }
     if summary.proof.is_none() {
         return Err(Error::inconsistent(
             "the walk did not prove it whole (a walk stopped by a limit, one not \

@@ -1655,6 +1655,17 @@ fn a_plan_needs_every_item_of_the_walk_and_a_walk_from_page_one() {
     assert_eq!(error.kind(), crate::ErrorKind::Inconsistent, "{error}");
     assert!(error.to_string().contains("page 3"), "{error}");
     summary.first_page = 1;
+    summary.vanished = 1;
+    let error = Policy::new()
+        .keep_last(1)
+        .plan(items.clone(), &summary, now)
+        .unwrap_err();
+    assert_eq!(error.kind(), crate::ErrorKind::Inconsistent, "{error}");
+    assert!(
+        error.to_string().contains("deleted while the walk read"),
+        "{error}"
+    );
+    summary.vanished = 0;
     assert!(
         Policy::new()
             .keep_last(1)

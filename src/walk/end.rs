@@ -4,7 +4,7 @@
 use super::in_flight::Role;
 use super::paging::{self, Paging};
 use super::pass::{self, Pass, Verdict};
-use super::proof::PASS_CEILING;
+use super::proof::{PASS_CEILING, pass_stage};
 use super::{Step, WalkState};
 use crate::endpoints::{Endpoint, MAX_PER_PAGE};
 use crate::error::Error;
@@ -30,6 +30,14 @@ impl<E: Endpoint> WalkState<E> {
         let why = match verdict {
             Verdict::Proven(proof) => {
                 self.report.local.proof = Some(proof);
+                // Every snapshot there at the count was seen again by
+                // this pass (`walk/proof.rs`): one it did not see was
+                // deleted while the walk read.
+                if self.pass.number > 1 {
+                    let vanished = self.seen.count_below(pass_stage(self.pass.number));
+                    self.report.local.vanished = vanished;
+                    self.report.local.changed |= vanished > 0;
+                }
                 self.report.local.changed |= self.pass.number > 2;
                 self.finish(true);
                 return Step::End(None);

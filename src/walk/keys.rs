@@ -116,6 +116,15 @@ impl Seen {
         }
     }
 
+    /// Keys last seen before stage `stage` (their mark is below it).
+    pub(super) fn count_below(&self, stage: u8) -> u64 {
+        let texts = self.texts.values().filter(|m| **m < stage).count() as u64;
+        self.numbers.count_below(stage)
+            + self.wide.count_below(stage)
+            + self.uuids.count_below(stage)
+            + texts
+    }
+
     /// Makes room for `total` keys in the proportions of `sample` (the
     /// first page's keys), so the tables never resize during the walk.
     pub(super) fn reserve<'a>(&mut self, total: u64, sample: impl Iterator<Item = &'a ItemKey>) {

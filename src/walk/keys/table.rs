@@ -84,6 +84,18 @@ impl<K: Slot> Table<K> {
         }
     }
 
+    /// Keys whose mark is below `mark`.
+    pub(super) fn count_below(&self, mark: u8) -> u64 {
+        let zero = u64::from(self.zero.is_some_and(|m| m < mark));
+        let held = self
+            .slots
+            .iter()
+            .zip(&self.marks)
+            .filter(|(slot, m)| **slot != K::default() && **m < mark)
+            .count();
+        zero + held as u64
+    }
+
     /// Makes room for `additional` more keys without resizing.
     pub(super) fn reserve(&mut self, additional: usize) {
         let wanted = self.len.saturating_add(additional);
@@ -180,6 +192,18 @@ mod tests {
         }
         assert_eq!(table.slots.len(), slots, "no resize within the reservation");
         assert_eq!(table.len, 1_000_000);
+    }
+
+    #[test]
+    fn keys_are_counted_by_their_mark() {
+        let mut table = Table::<u32>::default();
+        for (key, mark) in [(0, 1), (5, 3), (6, 1), (7, 2), (9, 3)] {
+            table.sight(key, |_| mark);
+        }
+        assert_eq!(table.count_below(1), 0);
+        assert_eq!(table.count_below(2), 2, "0 and 6");
+        assert_eq!(table.count_below(3), 3);
+        assert_eq!(table.count_below(u8::MAX), 5);
     }
 
     #[test]
