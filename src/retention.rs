@@ -85,9 +85,12 @@
 //!
 //! Tags: the account listing leaves `tags` out for a token without the
 //! `tag:read` scope ([`Snapshot::tags`](crate::Snapshot::tags) is then
-//! `None`), and the droplet listing has none: such snapshots carry no tag,
-//! so no [`keep_tag`](Policy::keep_tag) keeps them (and `keep_tag("")` keeps
-//! them all). Plan with a token that can read tags.
+//! `None`), and a droplet's listing has none. A policy with a
+//! [`keep_tag`](Policy::keep_tag) cannot judge such a snapshot, so it
+//! gives no plan when one is in scope (an
+//! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error,
+//! field `keep_tag`), rather than deleting what the tag was meant to
+//! keep. Plan with a token that can read tags.
 //!
 //! # Safety, always on
 //!
@@ -113,6 +116,8 @@
 //! - **An empty policy keeps everything** ([`Reason::EmptyPolicy`]): one
 //!   with no rule set, or only `n = 0` and a zero `keep_within`
 //!   ([`Policy::is_empty`]).
+//! - **Backups are DigitalOcean's**: its backup service makes and rotates
+//!   a droplet's backups, so no scope admits one: kept, out of scope.
 //! - **Out of scope is kept**: a [`Scope`] (name glob, region, resource
 //!   type, resource id) says which snapshots a plan may touch; every other
 //!   snapshot is kept ([`Reason::OutOfScope`]), counted in

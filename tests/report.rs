@@ -604,7 +604,11 @@ async fn no_plan_from_a_listing_that_does_not_add_up_or_from_part_of_one() {
             .faults(Faults::rotating(5, digitalocean_sandbox::Position::Random)),
     )
     .await;
-    let out = report(&sandbox, &["--keep-last", "1", "--format", "ids"]).await;
+    let out = report(
+        &sandbox,
+        &["--keep-last", "1", "--only", "delete", "--format", "ids"],
+    )
+    .await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("no plan was made"), "{stderr}");

@@ -329,6 +329,13 @@ fn exit_status(report: Reported) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Clears the progress line on a terminal, before stdout writes under it.
+fn clear_progress_line() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+}
+
 /// A one-line progress counter on stderr, only when stderr is a terminal.
 fn progress_bar() -> impl Fn(&digitalocean_snapshots::Progress) + Send + Sync + 'static {
     let terminal = std::io::stderr().is_terminal();
@@ -456,6 +463,9 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
             }
         };
         rate = page.rate_limit.or(rate);
+        if args.format != Format::Table {
+            clear_progress_line();
+        }
         for item in page.items.into_iter().filter(|i| keep(i)) {
             summary.add(&item);
             if args.format == Format::Table {
@@ -474,6 +484,7 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
             let _ = writeln!(out, "{}", if first { "[]" } else { "\n]" });
         }
         Format::Table => {
+            clear_progress_line();
             print_table(&mut out, &rows, now);
             let _ = writeln!(out);
             summary.print(&mut out, now);
@@ -499,7 +510,19 @@ async fn report<T: Row>(mut pages: Pages<T>, args: &Args) -> Result<Reported, Er
 fn check_plan_args(args: &Args) -> Result<(), clap::Error> {
     use clap::CommandFactory;
     if !args.plan.wanted() {
-        return Ok(());
+        return match args.plan.stray() {
+            Some(flag) => Err(Args::command().error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                format!("{flag} shapes a retention plan: give a --keep-* rule (or --only) with it"),
+            )),
+            None => Ok(()),
+        };
+    }
+    if args.format == Format::Ids && !args.plan.only_given() {
+        return Err(Args::command().error(
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "a plan's ids are those it deletes or those it keeps: say which with --only delete (or --only keep)",
+        ));
     }
     let conflict = if args.limit.is_some() {
         Some("--limit")
@@ -560,7 +583,10 @@ async fn plan_report<T: Row + Retainable>(
             ResourceTypeArg::Volume => ResourceType::Volume,
         });
         match args.plan.policy(resource_type).plan(items, &summary, now) {
-            Ok(plan) => plan::print_plan(&plan, &args.plan, args.format, now),
+            Ok(plan) => {
+                clear_progress_line();
+                plan::print_plan(&plan, &args.plan, args.format, now);
+            }
             Err(e) if e.kind() == ErrorKind::Inconsistent => incomplete = Some(e),
             Err(e) => return Err(e),
         }
@@ -622,6 +648,21 @@ mod tests {
         }
         let listing = Args::try_parse_from(["snapshots", "--limit", "5"]).unwrap();
         assert!(!listing.plan.wanted() && check_plan_args(&listing).is_ok());
+        for stray in [
+            ["--name", "tmp-*"],
+            ["--region", "nyc3"],
+            ["--min-age", "2h"],
+            ["--group-by", "all"],
+        ] {
+            let args = Args::try_parse_from(["snapshots"].into_iter().chain(stray)).unwrap();
+            assert!(check_plan_args(&args).is_err(), "{stray:?} alone");
+        }
+        let ids =
+            Args::try_parse_from(["snapshots", "--keep-last", "1", "--format", "ids"]).unwrap();
+        assert!(check_plan_args(&ids).is_err(), "ids of a plan need --only");
+        let ids = Args::try_parse_from(["snapshots", "--format", "ids"]).unwrap();
+        assert!(check_plan_args(&ids).is_ok(), "a listing's ids");
+        assert!(Args::try_parse_from(["snapshots", "--droplet", "7", "--keep-tag", "x"]).is_err());
     }
 
     #[test]

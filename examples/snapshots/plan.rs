@@ -38,17 +38,24 @@ pub(crate) struct PlanArgs {
     /// Keep the newest snapshot of each of the last N years that have one.
     #[arg(long, value_name = "N", value_parser = parse_count, help_heading = "Retention plan")]
     keep_yearly: Option<u32>,
-    /// Keep every snapshot carrying this tag (repeatable: any of them).
-    #[arg(long, value_name = "TAG", help_heading = "Retention plan")]
+    /// Keep every snapshot carrying this tag (repeatable: any of them;
+    /// account listing only, with a token that can read tags).
+    #[arg(
+        long,
+        value_name = "TAG",
+        conflicts_with = "droplet",
+        help_heading = "Retention plan"
+    )]
     keep_tag: Vec<String>,
     /// What a group is: each resource (a droplet's listing: snapshots and
     /// backups apart), or all snapshots together.
-    #[arg(long, value_enum, value_name = "BY", default_value_t = GroupByArg::Resource, help_heading = "Retention plan")]
-    group_by: GroupByArg,
+    /// [default: resource]
+    #[arg(long, value_enum, value_name = "BY", help_heading = "Retention plan")]
+    group_by: Option<GroupByArg>,
     /// Never delete a snapshot younger than this (the newest of each
-    /// group is never deleted either).
-    #[arg(long, value_name = "AGE", default_value = "1h", value_parser = parse_duration, help_heading = "Retention plan")]
-    min_age: std::time::Duration,
+    /// group is never deleted either). [default: 1h]
+    #[arg(long, value_name = "AGE", value_parser = parse_duration, help_heading = "Retention plan")]
+    min_age: Option<std::time::Duration>,
     /// Plan only snapshots whose name matches (`*`, `?`; repeatable: any
     /// of them); the others are kept, out of scope.
     #[arg(long, value_name = "GLOB", help_heading = "Retention plan")]
@@ -69,9 +76,8 @@ pub(crate) struct PlanArgs {
     only: Option<OnlyArg>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum GroupByArg {
-    #[default]
     Resource,
     All,
 }
@@ -119,12 +125,13 @@ impl PlanArgs {
     /// The policy of the flags; `resource_type` narrows the scope as the
     /// listing was narrowed.
     pub(crate) fn policy(&self, resource_type: Option<ResourceType>) -> Policy {
-        let mut policy = Policy::new()
-            .min_age(self.min_age)
-            .group_by(match self.group_by {
-                GroupByArg::Resource => GroupBy::Resource,
-                GroupByArg::All => GroupBy::All,
-            });
+        let mut policy = Policy::new().group_by(match self.group_by {
+            Some(GroupByArg::All) => GroupBy::All,
+            Some(GroupByArg::Resource) | None => GroupBy::Resource,
+        });
+        if let Some(min_age) = self.min_age {
+            policy = policy.min_age(min_age);
+        }
         let counts = [
             (
                 self.keep_last,
@@ -158,6 +165,23 @@ impl PlanArgs {
             scope = scope.resource_type(resource_type);
         }
         policy.scope(scope)
+    }
+
+    /// A flag that only shapes a plan, given without one.
+    pub(crate) fn stray(&self) -> Option<&'static str> {
+        [
+            (!self.name.is_empty(), "--name"),
+            (!self.region.is_empty(), "--region"),
+            (self.group_by.is_some(), "--group-by"),
+            (self.min_age.is_some(), "--min-age"),
+        ]
+        .into_iter()
+        .find_map(|(given, flag)| given.then_some(flag))
+    }
+
+    /// Whether `--only` was given.
+    pub(crate) fn only_given(&self) -> bool {
+        self.only.is_some()
     }
 
     /// Whether a decision is printed (`--only`).

@@ -35,6 +35,22 @@ pub(super) fn plan<T: Retainable>(
             item,
         })
         .collect();
+    if !policy.tags.is_empty() {
+        let unknown = entries
+            .iter()
+            .filter(|e| e.in_scope && e.item.tags().is_none())
+            .count();
+        if unknown > 0 {
+            return Err(Error::invalid_input(
+                "keep_tag",
+                format!(
+                    "the tags of {unknown} snapshots in scope are not known (a droplet's listing has none; \
+                     the account listing leaves them out for a token without the tag:read scope): \
+                     keep-tag cannot tell whether to keep them, so no retention plan was made"
+                ),
+            ));
+        }
+    }
     entries.sort_unstable_by(order);
 
     let cutoffs = Cutoffs {
@@ -347,7 +363,7 @@ fn decide_group<T: Retainable>(
                 .iter_mut()
                 .filter_map(|rule| rule.offer(t, policy.offset, is_oldest)),
         );
-        let tags = entry.item.tags();
+        let tags = entry.item.tags().unwrap_or_default();
         reasons.extend(
             policy
                 .tags

@@ -33,9 +33,17 @@ pub trait Retainable: Clone + sealed::Sealed {
     /// The slugs of the regions it is available in.
     fn regions(&self) -> &[String];
 
-    /// Its tags: none for a droplet's listing, and none when the account
-    /// listing left them out (`tags: None`).
-    fn tags(&self) -> &[String];
+    /// Its tags; `None` when they are not known: a droplet's listing has
+    /// none, and the account listing leaves them out for a token without
+    /// the `tag:read` scope (`tags: None`). A policy with
+    /// [`keep_tag`](super::Policy::keep_tag) refuses to plan over a
+    /// snapshot in scope whose tags are not known.
+    fn tags(&self) -> Option<&[String]>;
+
+    /// Whether it is a backup (a droplet's listing, `type` `backup`):
+    /// DigitalOcean's backup service makes and rotates those, so no
+    /// [`Scope`](super::Scope) admits them.
+    fn is_backup(&self) -> bool;
 
     /// The name of its group: with [`GroupBy::Resource`],
     /// `<resource_type>:<resource_id>` on the account listing and the
@@ -73,8 +81,12 @@ impl Retainable for Snapshot {
         &self.regions
     }
 
-    fn tags(&self) -> &[String] {
-        self.tags.as_deref().unwrap_or_default()
+    fn tags(&self) -> Option<&[String]> {
+        self.tags.as_deref()
+    }
+
+    fn is_backup(&self) -> bool {
+        false
     }
 
     fn group(&self, by: GroupBy) -> String {
@@ -117,8 +129,12 @@ impl Retainable for DropletSnapshot {
         &self.regions
     }
 
-    fn tags(&self) -> &[String] {
-        &[]
+    fn tags(&self) -> Option<&[String]> {
+        None
+    }
+
+    fn is_backup(&self) -> bool {
+        self.snapshot_type == crate::SnapshotType::Backup
     }
 
     fn group(&self, by: GroupBy) -> String {

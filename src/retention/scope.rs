@@ -53,7 +53,9 @@ impl Scope {
         self
     }
 
-    /// Snapshots available in the region with this slug (`nyc3`).
+    /// Snapshots available in the region with this slug (`nyc3`): one
+    /// available there and elsewhere too is admitted, and deleting it
+    /// removes it from every region.
     #[must_use]
     pub fn region(mut self, slug: impl Into<String>) -> Self {
         push(&mut self.regions, slug.into());
@@ -77,7 +79,8 @@ impl Scope {
         self
     }
 
-    /// Whether this scope admits every snapshot (nothing was set).
+    /// Whether this scope admits every snapshot but backups (nothing was
+    /// set).
     pub fn is_all(&self) -> bool {
         self.names.is_empty()
             && self.regions.is_empty()
@@ -85,9 +88,11 @@ impl Scope {
             && self.resource_ids.is_empty()
     }
 
-    /// Whether a plan may touch `item`.
+    /// Whether a plan may touch `item`: never a backup (see
+    /// [`Retainable::is_backup`]), and one every setting admits.
     pub fn admits<T: Retainable>(&self, item: &T) -> bool {
-        (self.names.is_empty() || self.names.iter().any(|g| glob_match(g, item.name())))
+        !item.is_backup()
+            && (self.names.is_empty() || self.names.iter().any(|g| glob_match(g, item.name())))
             && (self.regions.is_empty() || item.regions().iter().any(|r| self.regions.contains(r)))
             && (self.resource_types.is_empty()
                 || item
