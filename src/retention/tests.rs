@@ -1143,7 +1143,7 @@ fn listing() -> impl Strategy<Value = Vec<Snapshot>> {
                     ResourceType::Unknown("kubernetes".into()),
                 ][rt]
                     .clone();
-                let mut s = Snapshot::new(id_for(i, decimal), t)
+                let s = Snapshot::new(id_for(i, decimal), t)
                     .with_name(NAMES[name])
                     .with_regions(pick(REGIONS, regions))
                     .with_resource(resource_type, ["1", "2", "3"][rid])
