@@ -118,14 +118,12 @@ impl Endpoint for SnapshotsEndpoint {
 impl sealed::Fetch for DropletSnapshotsEndpoint {
     async fn fetch(&self, client: &Client, request: &PageRequest) -> Result<Page<DropletSnapshot>> {
         let op = &DROPLET_SNAPSHOTS;
-        let checked = check_droplet_id(self.droplet_id).and_then(|id| {
-            Ok((
-                id,
-                check_page(request.page)?,
-                check_per_page(request.per_page)?,
-            ))
-        });
-        let (id, page, per_page) = checked.map_err(|e| e.with_operation(op.name))?;
+        let id = check_droplet_id(self.droplet_id).map_err(|e| e.with_operation(op.name))?;
+        // From here on, errors name the droplet.
+        let checked =
+            check_page(request.page).and_then(|page| Ok((page, check_per_page(request.per_page)?)));
+        let (page, per_page) =
+            checked.map_err(|e| e.with_operation(op.name).with_droplet_id(self.droplet_id))?;
         let path = format!("/v2/droplets/{id}/snapshots");
         let response = client
             .execute(op, &path, &request.call, |transport| {

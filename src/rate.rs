@@ -144,12 +144,12 @@ impl Pacer {
         })
     }
 
-    /// Gives back the slot of a request taken at `at` that the server
-    /// refused with a 429: a refused request was not served, and is not
-    /// counted against a limit per minute (neither DigitalOcean's nor a
-    /// gateway's: the `Retry-After` of the refusal says when to come
-    /// back). Without it, the retries of a burst refused by a gateway
-    /// would push a walk past its pace and wait out a minute.
+    /// Gives back the slot of a request taken at `at` that a gateway in
+    /// front of the API refused (a 429 without DigitalOcean's rate-limit
+    /// headers): it never reached the API, so DigitalOcean's per-minute
+    /// window did not count it (the `Retry-After` of the refusal says when
+    /// to come back). Without it, the retries of a burst refused by a
+    /// gateway would push a walk past its pace and wait out a minute.
     pub(crate) fn give_back(&self, at: Instant) {
         if self.limit == 0 {
             return;
@@ -191,8 +191,9 @@ pub(crate) const GATE_MEMORY: Duration = Duration::from_secs(300);
 
 /// How many requests the client and its clones may have in flight, as
 /// learned from refusals: a gateway that limits requests in flight (not
-/// per minute) refuses the excess with a 429 at once, while the requests
-/// it admitted are still being answered. So when a 429 comes back, the
+/// per minute) refuses the excess with a 429 at once, without
+/// DigitalOcean's `ratelimit-*` headers, while the requests it admitted
+/// are still being answered. So when a 429 comes back, the
 /// client's other requests still in flight are at most what the gateway
 /// let through: the gate closes to that number (at least one), and every
 /// attempt, retries included, waits at it for a free place. The requests
@@ -201,8 +202,9 @@ pub(crate) const GATE_MEMORY: Duration = Duration::from_secs(300);
 /// only ever closes further, and lifts [`GATE_MEMORY`] after the latest
 /// refusal (a walk stays under it to its end).
 ///
-/// DigitalOcean's own per-minute 429 teaches it too: fewer requests at
-/// once cannot hurt against a limit on requests per minute.
+/// DigitalOcean's own 429s (with the headers) teach it nothing: the pace
+/// and the rate state answer those, and closing the gate on them would
+/// serialise every walk of the client for minutes.
 #[derive(Debug, Default)]
 pub(crate) struct Gate {
     state: Mutex<GateState>,
@@ -275,12 +277,13 @@ impl GatePass<'_> {
     /// are at most what the server lets through.
     pub(crate) fn refused(&self, now: Instant) {
         let mut state = crate::lock::lock(&self.gate.state);
+        state.forget_before(now);
         let others = state.in_flight.saturating_sub(1).max(1);
         let limit = state.limit.map_or(others, |limit| limit.min(others));
         if state.limit != Some(limit) {
             tracing::info!(
                 in_flight = limit,
-                "a request was refused while others were in flight: at most this many at once from now on"
+                "a gateway refused a request: at most this many in flight at once from now on"
             );
         }
         state.limit = Some(limit);

@@ -330,6 +330,14 @@ impl RetryBudget {
     }
 }
 
+/// A 429 without DigitalOcean's rate-limit headers: a gateway in front,
+/// which limits requests in flight and did not pass the request on.
+/// DigitalOcean's own 429s carry the headers: the pace and the rate state
+/// answer those.
+fn gateway_refusal(error: &Error) -> bool {
+    error.status() == Some(429) && error.rate_limit().is_none()
+}
+
 /// What a retry loop needs besides the request itself.
 pub(crate) struct RetryContext<'a> {
     pub(crate) policy: &'a RetryPolicy,
@@ -364,12 +372,8 @@ impl RetryContext<'_> {
         let mut last_cost = 0u32;
         loop {
             self.wait_for_rate_limit(deadline, attempts).await?;
-            let Some(paced_at) = self.pacer.acquire(self.timer, deadline).await else {
-                return Err(Error::deadline(self.timer.now() - started)
-                    .with_operation(self.operation)
-                    .with_attempts(attempts)
-                    .with_note("the per-minute pace would pass the deadline"));
-            };
+            // A place at the gate first, then the pace: time spent waiting
+            // for a place is not time the per-minute window counts.
             let Some(pass) = self.gate.enter(self.timer, deadline).await else {
                 return Err(Error::deadline(self.timer.now() - started)
                     .with_operation(self.operation)
@@ -378,9 +382,15 @@ impl RetryContext<'_> {
                         "the requests in flight the server allows were all taken until the deadline",
                     ));
             };
+            let Some(paced_at) = self.pacer.acquire(self.timer, deadline).await else {
+                return Err(Error::deadline(self.timer.now() - started)
+                    .with_operation(self.operation)
+                    .with_attempts(attempts)
+                    .with_note("the per-minute pace would pass the deadline"));
+            };
             attempts += 1;
             let outcome = self.attempt(attempt(), attempts, started, deadline).await;
-            if outcome.as_ref().err().and_then(Error::status) == Some(429) {
+            if outcome.as_ref().err().is_some_and(gateway_refusal) {
                 pass.refused(self.timer.now());
                 self.pacer.give_back(paced_at);
             }

@@ -520,8 +520,12 @@ impl<E: Endpoint> WalkState<E> {
             1
         } else {
             let client = &self.source.client;
-            let room = client.pace_room().min(client.gate_limit());
-            self.window.size(room, self.bounds.allowance)
+            let gate = client.gate_limit();
+            // Held under the gate while it is closed, so that it does not
+            // burst past it the moment the gate lifts.
+            self.window.clamp(gate);
+            self.window
+                .size(client.pace_room().min(gate), self.bounds.allowance)
         };
         let cap = self.limit_last();
         while self.in_flight.len() < window {

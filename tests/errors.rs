@@ -341,3 +341,29 @@ async fn the_retry_loop_retries_what_is_retryable() {
     assert!(error.is_body_limit() && !error.is_retryable(), "{error}");
     assert_eq!(mock.calls_async().await, 1);
 }
+
+/// Review: a check before sending names the droplet too, once its id
+/// passed; an id of 0 shows the template (there is no droplet to name).
+#[tokio::test]
+async fn checks_before_sending_name_the_droplet() {
+    let client = Client::builder()
+        .token(TOKEN)
+        .base_url("http://127.0.0.1:9")
+        .build()
+        .expect("client");
+    let error = client
+        .list_droplet_snapshots(7)
+        .page(0)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_invalid_input(), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("GET /v2/droplets/7/snapshots: "),
+        "{error}"
+    );
+    let error = client.list_droplet_snapshots(0).send().await.unwrap_err();
+    assert_eq!(error.droplet_id(), None, "{error}");
+}

@@ -32,3 +32,15 @@ fn the_budget_spends_refunds_and_never_exceeds_its_capacity() {
     budget.refund(100);
     assert_eq!(budget.remaining(), 12);
 }
+
+#[test]
+fn only_a_429_without_digitaloceans_headers_is_a_gateways_refusal() {
+    use crate::{ApiError, RateLimit};
+    let rate = RateLimit::new(5000, 0, chrono::DateTime::UNIX_EPOCH);
+    let gateway = Error::from(ApiError::new(429).with_retry_after(Duration::from_secs(1)));
+    assert!(gateway_refusal(&gateway));
+    let digitalocean = Error::from(ApiError::new(429).with_rate_limit(rate));
+    assert!(!gateway_refusal(&digitalocean), "the pace answers it");
+    assert!(!gateway_refusal(&Error::from(ApiError::new(503))));
+    assert!(!gateway_refusal(&Error::timeout("read timed out")));
+}

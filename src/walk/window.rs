@@ -119,6 +119,14 @@ impl Window {
         };
     }
 
+    /// Holds the window (and what a later pass reopens it to) at `most`:
+    /// the requests in flight a gateway allows.
+    pub(super) fn clamp(&mut self, most: usize) {
+        let most = most.max(1);
+        self.current = self.current.min(most);
+        self.peak = self.peak.min(most);
+    }
+
     /// The window now.
     pub(super) fn current(&self) -> usize {
         self.current
@@ -188,6 +196,21 @@ mod tests {
         window.stalled();
         window.new_pass();
         assert_eq!(window.current(), 16);
+    }
+
+    #[test]
+    fn a_gate_holds_it_and_it_grows_back_by_one_when_the_gate_lifts() {
+        let mut window = Window::new(64);
+        window.observe(5 * MS, true, 0);
+        window.clamp(12);
+        assert_eq!(window.current(), 12);
+        window.new_pass();
+        assert_eq!(window.current(), 12, "a new pass stays under the gate");
+        window.clamp(0);
+        assert_eq!(window.current(), 1, "never below one");
+        window.clamp(usize::MAX);
+        window.observe(5 * MS, true, 0);
+        assert_eq!(window.current(), 2, "lifted: grows by one, no burst");
     }
 
     #[test]
