@@ -91,7 +91,16 @@ impl Retainable for Snapshot {
 
     fn group(&self, by: GroupBy) -> String {
         match by {
-            GroupBy::Resource => format!("{}:{}", self.resource_type.as_str(), self.resource_id),
+            // A `:` in a resource type the crate does not know is escaped,
+            // so two resources never share a group's name.
+            GroupBy::Resource => format!(
+                "{}:{}",
+                self.resource_type
+                    .as_str()
+                    .replace('\\', "\\\\")
+                    .replace(':', "\\:"),
+                self.resource_id
+            ),
             GroupBy::All => "all".to_owned(),
         }
     }

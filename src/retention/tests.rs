@@ -1746,3 +1746,20 @@ fn unknown_tags_give_no_plan_with_keep_tag_and_backups_are_never_in_scope() {
     );
     assert_eq!(plan.out_of_scope, 2);
 }
+
+/// Review: a resource type the crate does not know, holding a `:`, never
+/// shares a group's name with another resource.
+#[test]
+fn two_resources_never_share_a_group() {
+    let items = vec![
+        snap("1", "2025-03-01 08:00:00")
+            .with_resource(ResourceType::Unknown("volume:a".into()), "b"),
+        snap("2", "2025-03-02 08:00:00").with_resource(ResourceType::Volume, "a:b"),
+    ];
+    let plan = Policy::new()
+        .keep_last(1)
+        .plan_walk(items, &proven(), at("2025-04-01 00:00:00"))
+        .unwrap();
+    assert_eq!(plan.groups.len(), 2, "{:?}", plan.groups);
+    assert_eq!(plan.deleted, 0, "each is the newest of its own");
+}

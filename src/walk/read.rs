@@ -200,6 +200,11 @@ impl<E: Endpoint> WalkState<E> {
         let Some(progress) = &self.source.options.progress else {
             return;
         };
+        if number.is_none() && self.pass_over {
+            // The count's rows reached the limit: no new pass began, and
+            // the one before already reported its last page.
+            return;
+        }
         let start = self.paging.start();
         let last = self
             .paging
