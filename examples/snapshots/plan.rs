@@ -292,7 +292,7 @@ fn decision_json<T: Row>(decision: &Decision<T>) -> String {
         );
         let reasons: Vec<String> = decision.reasons.iter().map(ToString::to_string).collect();
         object.insert("reasons".into(), reasons.into());
-        object.insert("group".into(), decision.group.clone().into());
+        object.insert("group".into(), (*decision.group).into());
     }
     value.to_string()
 }

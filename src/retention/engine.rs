@@ -1,6 +1,8 @@
 //! The planning itself: the checks, the order, the rules of each group.
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, TimeDelta, Timelike, Utc};
@@ -27,10 +29,16 @@ pub(super) fn plan<T: Retainable>(
         ));
     }
 
+    // One name per group, shared by its entries and decisions.
+    let mut names: HashMap<String, Arc<str>> = HashMap::new();
     let mut entries: Vec<Entry<T>> = items
         .into_iter()
         .map(|item| Entry {
-            group: item.group(policy.group_by),
+            group: Arc::clone(
+                names
+                    .entry(item.group(policy.group_by))
+                    .or_insert_with_key(|name| Arc::from(name.as_str())),
+            ),
             in_scope: policy.scope.admits(&item),
             item,
         })
@@ -74,9 +82,9 @@ pub(super) fn plan<T: Retainable>(
             Action::Keep
         };
         let out_of_scope = !entry.in_scope;
-        if groups.last().is_none_or(|g| g.group != entry.group) {
+        if groups.last().is_none_or(|g| *g.group != *entry.group) {
             groups.push(GroupPlan {
-                group: entry.group.clone(),
+                group: entry.group.to_string(),
                 kept: 0,
                 deleted: 0,
                 out_of_scope: 0,
@@ -179,7 +187,7 @@ fn shown(id: &str) -> String {
 }
 
 struct Entry<T> {
-    group: String,
+    group: Arc<str>,
     in_scope: bool,
     item: T,
 }
@@ -379,6 +387,9 @@ fn decide_group<T: Retainable>(
                 reasons.push(Reason::YoungerThanMinAge);
             }
         }
+        // As long as it is, not the four a first push reserves: a million
+        // kept snapshots hold their reasons to the end.
+        reasons.shrink_to_fit();
         out.push(reasons);
     }
 }

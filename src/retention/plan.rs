@@ -58,8 +58,9 @@ pub struct Decision<T> {
     /// safety rules that did. Empty for [`Action::Delete`].
     pub reasons: Vec<Reason>,
     /// The name of its group (see
-    /// [`Retainable::group`](super::Retainable::group)).
-    pub group: String,
+    /// [`Retainable::group`](super::Retainable::group)), shared by the
+    /// group's decisions.
+    pub group: std::sync::Arc<str>,
 }
 
 /// `keep (keep-last, daily)`, `keep (out of scope)`, `delete (no rule kept it)`.

@@ -739,7 +739,7 @@ fn groups_by_resource_or_all() {
         .collect();
     assert_eq!(groups, [("droplet:7", 1, 2), ("volume:vol-1", 1, 1)]);
     assert_eq!(kept(&plan), set(&["5", "2"]));
-    assert_eq!(plan.decisions[0].group, "droplet:7");
+    assert_eq!(&*plan.decisions[0].group, "droplet:7");
 
     let plan = Policy::new()
         .keep_last(1)
@@ -1320,7 +1320,7 @@ fn digest<T: Retainable>(plan: &Plan<T>) -> Vec<(String, Action, Vec<Reason>, St
                 d.item.id().into_owned(),
                 d.action,
                 d.reasons.clone(),
-                d.group.clone(),
+                d.group.to_string(),
             )
         })
         .collect()
@@ -1469,7 +1469,8 @@ fn check_plan<T: Retainable + std::fmt::Debug>(
     prop_assert_eq!(&ids, &decided);
     for d in &plan.decisions {
         prop_assert_eq!(d.action == Action::Keep, !d.reasons.is_empty(), "{:?}", d);
-        prop_assert_eq!(&d.group, &d.item.group(policy.group_by));
+        let group = d.item.group(policy.group_by);
+        prop_assert_eq!(&*d.group, group.as_str());
         let admitted = policy.scope.admits(&d.item);
         // Out of scope: kept, for that reason alone.
         prop_assert_eq!(!admitted, d.reasons == [Reason::OutOfScope]);
@@ -1497,8 +1498,8 @@ fn check_plan<T: Retainable + std::fmt::Debug>(
     // Counts and gigabytes add up.
     let mut groups: Vec<(String, usize, usize, usize, f64)> = Vec::new();
     for d in &plan.decisions {
-        if groups.last().is_none_or(|g| g.0 != d.group) {
-            groups.push((d.group.clone(), 0, 0, 0, 0.0));
+        if groups.last().is_none_or(|g| *g.0 != *d.group) {
+            groups.push((d.group.to_string(), 0, 0, 0, 0.0));
         }
         let g = groups.last_mut().unwrap();
         match d.action {
@@ -1544,7 +1545,7 @@ fn check_plan<T: Retainable + std::fmt::Debug>(
         .iter()
         .filter(|d| d.reasons != [Reason::OutOfScope])
     {
-        in_scope.entry(d.group.as_str()).or_default().push(d);
+        in_scope.entry(&*d.group).or_default().push(d);
     }
     for group in in_scope.values() {
         prop_assert_eq!(group[0].action, Action::Keep);
