@@ -1,4 +1,17 @@
-//! The README's unit-test example, as the README shows it (taken out by
-//! `build.rs`): it compiles against the crate and its test passes.
+//! The README's test examples, as the README shows them (taken out by
+//! `build.rs`): each compiles against the crates and passes.
 
-include!(concat!(env!("OUT_DIR"), "/readme_unit_test.rs"));
+/// Unit tests over values built without JSON.
+mod unit {
+    include!(concat!(env!("OUT_DIR"), "/readme_test_0.rs"));
+}
+
+/// An integration test against the fake server, given chosen snapshots.
+mod fake_server {
+    include!(concat!(env!("OUT_DIR"), "/readme_test_1.rs"));
+}
+
+/// An integration test of error handling, with the fake server's faults.
+mod faults {
+    include!(concat!(env!("OUT_DIR"), "/readme_test_2.rs"));
+}
