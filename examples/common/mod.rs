@@ -9,6 +9,8 @@ pub const TOKEN_ENV_VARS: [&str; 2] = ["DIGITALOCEAN_ACCESS_TOKEN", "DIGITALOCEA
 
 /// The client, and the fake server it talks to when there is no token
 /// (keep it alive as long as the client is used).
+// The fake server's data are dated from the program's wall clock.
+#[allow(clippy::disallowed_methods)]
 pub async fn client() -> Result<(Client, Option<Sandbox>), Box<dyn std::error::Error>> {
     let token_set = TOKEN_ENV_VARS
         .iter()
