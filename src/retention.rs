@@ -83,14 +83,16 @@
 //! `u32::MAX` is restic's `unlimited`: every snapshot for `keep_last`, the
 //! newest of every hour (day ...) for the bucket rules.
 //!
-//! Tags: the account listing leaves `tags` out for a token without the
-//! `tag:read` scope ([`Snapshot::tags`](crate::Snapshot::tags) is then
-//! `None`), and a droplet's listing has none. A policy with a
-//! [`keep_tag`](Policy::keep_tag) cannot judge such a snapshot, so it
-//! gives no plan when one is in scope (an
+//! Tags: `tags: null` is DigitalOcean's answer for a snapshot without
+//! tags, but a token without the `tag:read` scope gets no tags field at
+//! all, and both decode to `None` ([`Snapshot::tags`](crate::Snapshot::tags));
+//! a droplet's listing has no tags. So a policy with a
+//! [`keep_tag`](Policy::keep_tag) gives no plan when no snapshot in scope
+//! has its tags listed (an
 //! [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) error,
-//! field `keep_tag`), rather than deleting what the tag was meant to
-//! keep. Plan with a token that can read tags.
+//! field `keep_tag`): it cannot tell a missing scope, which would delete
+//! what the tag was meant to keep, from a listing without tags. When some
+//! have them, `None` is no tags.
 //!
 //! # Safety, always on
 //!
@@ -116,8 +118,12 @@
 //! - **An empty policy keeps everything** ([`Reason::EmptyPolicy`]): one
 //!   with no rule set, or only `n = 0` and a zero `keep_within`
 //!   ([`Policy::is_empty`]).
-//! - **Backups are DigitalOcean's**: its backup service makes and rotates
-//!   a droplet's backups, so no scope admits one: kept, out of scope.
+//! - **Only known kinds are deleted**: a droplet's backups are
+//!   DigitalOcean's (its backup service makes and rotates them), and an
+//!   image of a `type` or a snapshot of a `resource_type` this crate does
+//!   not know may be anything: no scope admits them (kept, out of scope),
+//!   except a snapshot of an unknown resource type that the scope names
+//!   ([`Scope::resource_type`]).
 //! - **Out of scope is kept**: a [`Scope`] (name glob, region, resource
 //!   type, resource id) says which snapshots a plan may touch; every other
 //!   snapshot is kept ([`Reason::OutOfScope`]), counted in
@@ -148,7 +154,8 @@
 //!   two snapshots of a group created at the same instant are ordered by id,
 //!   the greater id counting as the newer. Ids are compared as numbers when
 //!   both are decimal digits (`"1000"` > `"999"`), as strings otherwise, and
-//!   a decimal id is less than any other. [`Plan::decisions`] is in that
+//!   a decimal id is less than any other (`"07"` and `"7"`, equal as
+//!   numbers, by their text). [`Plan::decisions`] is in that
 //!   order, and [`Plan::groups`] in the order of the groups.
 //! - Gigabytes freed count each deleted snapshot's `size_gigabytes` when it
 //!   is finite and positive (a NaN, infinite or negative size counts 0) and
@@ -210,9 +217,13 @@
 //! `n`. So a listing whose walk saw snapshots disappear
 //! ([`WalkSummary::vanished`](crate::WalkSummary::vanished)) gives no plan
 //! ([`ErrorKind::Inconsistent`](crate::ErrorKind::Inconsistent)): list
-//! again when the other job is done. A deletion after the walk is not
-//! seen by any walk: plan when no other job deletes snapshots of the same
-//! resources, and apply a plan soon after making it.
+//! again when the other job is done. That catches the deletions before
+//! the walk's count; one behind its last look (after that look read the
+//! snapshot's page) or after the walk is seen by no walk over numbered
+//! pages, and can still empty a group: plan when no other job deletes
+//! snapshots of the same resources, and apply a plan soon after making it.
+//! (`tests/adversary_retention.rs` shows both, ignored as this documented
+//! limit.)
 //!
 //! # Applying a plan
 //!
@@ -381,8 +392,9 @@ impl Policy {
     }
 
     /// Keep every snapshot carrying `tag` (exactly, case-sensitive).
-    /// Repeatable: a snapshot carrying any of the tags is kept. The empty
-    /// tag keeps the snapshots without tags.
+    /// Repeatable: a snapshot carrying any of the tags is kept (a tag
+    /// given twice counts once). The empty tag keeps the snapshots without
+    /// tags.
     #[must_use]
     pub fn keep_tag(mut self, tag: impl Into<String>) -> Self {
         let tag = tag.into();

@@ -16,7 +16,11 @@
 //! it changed while it was read and had to be read again); 1 when it could
 //! not be listed (token, network, server); 2 for a usage error; 3 when the
 //! listing did not add up (it kept changing, or the server contradicted
-//! itself): what was read is still printed, with a warning on stderr.
+//! itself): what was read is still printed, with a warning on stderr; 3
+//! also when a plan was asked for and none could be made (the listing did
+//! not add up, another job deleted snapshots while it was read, or
+//! `--keep-tag` over snapshots whose tags are not listed): the warning
+//! says why, and nothing is printed on stdout.
 // Wall-clock figures and deadlines of a program, not the SDK's Timer.
 #![allow(clippy::disallowed_methods)]
 
@@ -304,7 +308,7 @@ fn exit_status(report: Reported) -> ExitCode {
     let summary = report.summary;
     if let Some(error) = report.incomplete {
         let consequence = if report.planned {
-            "no plan was made: a plan needs a listing proven whole"
+            "no plan was made"
         } else {
             "the report above may be incomplete"
         };
@@ -587,8 +591,8 @@ async fn plan_report<T: Row + Retainable>(
                 clear_progress_line();
                 plan::print_plan(&plan, &args.plan, args.format, now);
             }
-            Err(e) if e.kind() == ErrorKind::Inconsistent => incomplete = Some(e),
-            Err(e) => return Err(e),
+            // The listing was read, but no plan can be made from it.
+            Err(e) => incomplete = Some(e),
         }
     }
     Ok(Reported {

@@ -43,21 +43,25 @@ pub(super) fn plan<T: Retainable>(
             item,
         })
         .collect();
-    if !policy.tags.is_empty() {
-        let unknown = entries
+    // `tags: null` is a real answer (no tags), but a token without the
+    // tag:read scope gets no tags field at all, which decodes the same:
+    // when no snapshot in scope has tags known, keep-tag cannot tell a
+    // missing scope from a listing without tags.
+    let in_scope = entries.iter().filter(|e| e.in_scope).count();
+    if !policy.tags.is_empty()
+        && in_scope > 0
+        && entries
             .iter()
-            .filter(|e| e.in_scope && e.item.tags().is_none())
-            .count();
-        if unknown > 0 {
-            return Err(Error::invalid_input(
-                "keep_tag",
-                format!(
-                    "the tags of {unknown} snapshots in scope are not known (a droplet's listing has none; \
-                     the account listing leaves them out for a token without the tag:read scope): \
-                     keep-tag cannot tell whether to keep them, so no retention plan was made"
-                ),
-            ));
-        }
+            .all(|e| !e.in_scope || e.item.tags().is_none())
+    {
+        return Err(Error::invalid_input(
+            "keep_tag",
+            format!(
+                "none of the {in_scope} snapshots in scope has its tags listed (a droplet's listing has none; \
+                 the account listing leaves them out for a token without the tag:read scope): \
+                 keep-tag cannot tell which to keep, so no retention plan was made"
+            ),
+        ));
     }
     entries.sort_unstable_by(order);
 

@@ -33,22 +33,26 @@ pub trait Retainable: Clone + sealed::Sealed {
     /// The slugs of the regions it is available in.
     fn regions(&self) -> &[String];
 
-    /// Its tags; `None` when they are not known: a droplet's listing has
-    /// none, and the account listing leaves them out for a token without
-    /// the `tag:read` scope (`tags: None`). A policy with
-    /// [`keep_tag`](super::Policy::keep_tag) refuses to plan over a
-    /// snapshot in scope whose tags are not known.
+    /// Its tags as listed: `None` for `tags: null` (no tags) or a field
+    /// left out (a token without the `tag:read` scope), and always for a
+    /// droplet's listing, which has none. A policy with
+    /// [`keep_tag`](super::Policy::keep_tag) gives no plan when no
+    /// snapshot in scope has its tags listed (it cannot tell a missing
+    /// scope from a listing without tags); otherwise `None` is no tags.
     fn tags(&self) -> Option<&[String]>;
 
-    /// Whether it is a backup (a droplet's listing, `type` `backup`):
-    /// DigitalOcean's backup service makes and rotates those, so no
-    /// [`Scope`](super::Scope) admits them.
-    fn is_backup(&self) -> bool;
+    /// Whether it is of a kind a plan may delete: a snapshot someone took
+    /// of a resource this crate knows. Not a backup (DigitalOcean's backup
+    /// service makes and rotates those), not an image of a `type` this
+    /// crate does not know, and not a snapshot of a `resource_type` it
+    /// does not know unless the [`Scope`](super::Scope) names that type.
+    fn kind_known(&self) -> bool;
 
     /// The name of its group: with [`GroupBy::Resource`],
-    /// `<resource_type>:<resource_id>` on the account listing and the
-    /// `type` (`snapshot`, `backup`) on a droplet's; with [`GroupBy::All`],
-    /// `all`.
+    /// `<resource_type>:<resource_id>` on the account listing (a `\` or
+    /// `:` in the resource type escaped with a `\`, so two resources never
+    /// share a name) and the `type` (`snapshot`, `backup`) on a droplet's;
+    /// with [`GroupBy::All`], `all`.
     fn group(&self, by: GroupBy) -> String;
 
     /// The kind of resource it was taken from ([`ResourceType::Droplet`]
@@ -85,8 +89,8 @@ impl Retainable for Snapshot {
         self.tags.as_deref()
     }
 
-    fn is_backup(&self) -> bool {
-        false
+    fn kind_known(&self) -> bool {
+        self.resource_type.is_known()
     }
 
     fn group(&self, by: GroupBy) -> String {
@@ -142,8 +146,8 @@ impl Retainable for DropletSnapshot {
         None
     }
 
-    fn is_backup(&self) -> bool {
-        self.snapshot_type == crate::SnapshotType::Backup
+    fn kind_known(&self) -> bool {
+        self.snapshot_type == crate::SnapshotType::Snapshot
     }
 
     fn group(&self, by: GroupBy) -> String {

@@ -88,10 +88,15 @@ impl Scope {
             && self.resource_ids.is_empty()
     }
 
-    /// Whether a plan may touch `item`: never a backup (see
-    /// [`Retainable::is_backup`]), and one every setting admits.
+    /// Whether a plan may touch `item`: one of a kind a plan may delete
+    /// ([`Retainable::kind_known`]; a snapshot of a resource type this
+    /// crate does not know only when this scope names that type), and
+    /// one every setting admits.
     pub fn admits<T: Retainable>(&self, item: &T) -> bool {
-        !item.is_backup()
+        let named_type = item
+            .resource_type()
+            .is_some_and(|t| !t.is_known() && self.resource_types.contains(t));
+        (item.kind_known() || named_type)
             && (self.names.is_empty() || self.names.iter().any(|g| glob_match(g, item.name())))
             && (self.regions.is_empty() || item.regions().iter().any(|r| self.regions.contains(r)))
             && (self.resource_types.is_empty()

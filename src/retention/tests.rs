@@ -1344,11 +1344,14 @@ fn glob_reference(p: &[char], n: &[char]) -> bool {
 fn reference(spec: &Spec, items: &[Snapshot], now: DateTime<Utc>) -> BTreeMap<String, Vec<Reason>> {
     let admitted = |s: &Snapshot| {
         let chars = |t: &str| t.chars().collect::<Vec<_>>();
-        (spec.names.is_empty()
-            || spec
-                .names
-                .iter()
-                .any(|g| glob_reference(&chars(g), &chars(&s.name))))
+        // A snapshot of a resource type the crate does not know is never
+        // admitted by these scopes (they name known types only).
+        s.resource_type.is_known()
+            && (spec.names.is_empty()
+                || spec
+                    .names
+                    .iter()
+                    .any(|g| glob_reference(&chars(g), &chars(&s.name))))
             && (spec.regions.is_empty() || s.regions.iter().any(|r| spec.regions.contains(r)))
             && (spec.types.is_empty() || spec.types.contains(&s.resource_type))
             && (spec.ids.is_empty() || spec.ids.contains(&s.resource_id))
@@ -1684,43 +1687,50 @@ fn a_plan_needs_every_item_of_the_walk_and_a_walk_from_page_one() {
     );
 }
 
-/// Review: a snapshot whose tags are not known (a token without
-/// `tag:read`; any droplet listing) cannot be judged by keep-tag: no plan,
-/// rather than deleting what the tag was meant to keep. Out of scope, or
-/// without keep-tag, they are planned as usual; backups are never in
-/// scope.
+/// Review, then the adversary: keep-tag cannot tell a token without
+/// `tag:read` (no tags field anywhere) from `tags: null` (no tags, a real
+/// answer): no plan when no snapshot in scope has its tags listed; with
+/// some listed, `null` is no tags. Backups, images of an unknown type and
+/// snapshots of an unknown resource type are never in scope unless the
+/// scope names that type.
 #[test]
-fn unknown_tags_give_no_plan_with_keep_tag_and_backups_are_never_in_scope() {
+fn unlisted_tags_and_unknown_kinds_are_never_deleted_blindly() {
     let now = at("2025-05-09 12:00:00");
-    let items = vec![
-        snap("1", "2025-03-01 08:00:00").with_tags(["env:prod"]),
-        Snapshot::new("2", at("2025-03-02 08:00:00"))
-            .with_resource(ResourceType::Volume, "vol-1")
-            .with_name("manual"),
-        snap("3", "2025-03-03 08:00:00"),
+    let unlisted = |id: &str, time: &str| {
+        Snapshot::new(id, at(time)).with_resource(ResourceType::Volume, "vol-1")
+    };
+    // No tags listed anywhere: a token without tag:read, as far as the
+    // listing can tell.
+    let blind = vec![
+        unlisted("1", "2025-03-01 08:00:00"),
+        unlisted("2", "2025-03-02 08:00:00"),
     ];
     let error = Policy::new()
         .keep_last(1)
         .keep_tag("env:prod")
-        .plan_walk(items.clone(), &proven(), now)
+        .plan_walk(blind.clone(), &proven(), now)
         .unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert_eq!(error.invalid_field(), Some("keep_tag"));
     assert!(error.to_string().contains("tag:read"), "{error}");
-    // Out of scope, the unknown one is left alone and the plan is made.
-    let plan = Policy::new()
-        .keep_last(1)
-        .keep_tag("env:prod")
-        .scope(Scope::all().name("?"))
-        .plan_walk(items.clone(), &proven(), now)
-        .unwrap();
-    assert_eq!(kept(&plan), set(&["1", "2", "3"]));
     // Without keep-tag, tags do not matter.
     let plan = Policy::new()
         .keep_last(1)
-        .plan_walk(items, &proven(), now)
+        .plan_walk(blind, &proven(), now)
         .unwrap();
-    assert_eq!(deleted(&plan), set(&["1", "2"]));
+    assert_eq!(deleted(&plan), set(&["1"]));
+    // Some listed: `null` is no tags.
+    let mixed = vec![
+        snap("1", "2025-03-01 08:00:00").with_tags(["env:prod"]),
+        unlisted("2", "2025-03-02 08:00:00"),
+        snap("3", "2025-03-03 08:00:00"),
+    ];
+    let plan = Policy::new()
+        .keep_last(1)
+        .keep_tag("env:prod")
+        .plan_walk(mixed, &proven(), now)
+        .unwrap();
+    assert_eq!(deleted(&plan), set(&["2"]));
 
     let droplets = vec![
         DropletSnapshot::new(1, at("2025-03-01 08:00:00")),
@@ -1728,6 +1738,7 @@ fn unknown_tags_give_no_plan_with_keep_tag_and_backups_are_never_in_scope() {
         DropletSnapshot::new(3, at("2025-03-03 08:00:00")).with_type(SnapshotType::Backup),
         DropletSnapshot::new(4, at("2025-03-04 08:00:00")),
         DropletSnapshot::new(5, at("2025-03-05 08:00:00")),
+        DropletSnapshot::new(6, at("2025-03-06 08:00:00")).with_type("replica".into()),
     ];
     let error = Policy::new()
         .keep_tag("env:prod")
@@ -1739,13 +1750,31 @@ fn unknown_tags_give_no_plan_with_keep_tag_and_backups_are_never_in_scope() {
         .group_by(GroupBy::All)
         .plan_walk(droplets, &proven(), now)
         .unwrap();
-    let deleted: BTreeSet<i64> = plan.to_delete().map(|d| d.id).collect();
+    let gone: BTreeSet<i64> = plan.to_delete().map(|d| d.id).collect();
+    assert_eq!(gone, BTreeSet::from([1, 4]), "backups and the replica kept");
+    assert_eq!(plan.out_of_scope, 3);
+
+    let kinds = vec![
+        snap("1", "2025-03-01 08:00:00")
+            .with_resource(ResourceType::Unknown("kubernetes_node".into()), "n1"),
+        snap("2", "2025-03-02 08:00:00")
+            .with_resource(ResourceType::Unknown("kubernetes_node".into()), "n1"),
+    ];
+    let plan = Policy::new()
+        .keep_last(1)
+        .plan_walk(kinds.clone(), &proven(), now)
+        .unwrap();
     assert_eq!(
-        deleted,
-        BTreeSet::from([1, 4]),
-        "backups kept, out of scope"
+        (plan.deleted, plan.out_of_scope),
+        (0, 2),
+        "an unknown kind: left alone"
     );
-    assert_eq!(plan.out_of_scope, 2);
+    let plan = Policy::new()
+        .keep_last(1)
+        .scope(Scope::all().resource_type(ResourceType::Unknown("kubernetes_node".into())))
+        .plan_walk(kinds, &proven(), now)
+        .unwrap();
+    assert_eq!(deleted(&plan), set(&["1"]), "unless the scope names it");
 }
 
 /// Review: a resource type the crate does not know, holding a `:`, never
