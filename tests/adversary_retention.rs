@@ -85,9 +85,11 @@
 //! adversary_retention -- --nocapture` (the families print their tallies;
 //! `-- --ignored` runs the two demonstrations of the documented gap).
 
+mod common;
+
+use common::report;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::process::Output;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, FixedOffset, TimeDelta, TimeZone, Timelike, Utc};
@@ -2228,22 +2230,6 @@ fn instants_at_chronos_extremes_are_planned() {
 }
 
 // ------------------------------------------------------------- the report
-
-async fn report(sandbox: &Sandbox, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env(
-            "DIGITALOCEAN_ACCESS_TOKEN",
-            sandbox.token().expect("a token"),
-        )
-        .env("DIGITALOCEAN_API_URL", sandbox.base_url())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("the report runs")
-}
 
 /// The report as a user pipes it into `doctl`: `--only delete --format
 /// ids`. From a listing that does not add up: exit 3, nothing on stdout.

@@ -3,7 +3,9 @@
 //! attack a terminal or a spreadsheet, a listing that does not add up, a
 //! server that stalls, rate-limited requests with `-v`, bad arguments.
 
-use std::process::Output;
+mod common;
+
+use common::report;
 use std::time::{Duration, Instant};
 
 use digitalocean_sandbox::{Faults, RateLimits, Sandbox, SandboxBuilder, TotalReport};
@@ -14,24 +16,6 @@ async fn sandbox(builder: SandboxBuilder) -> Sandbox {
         .start()
         .await
         .expect("sandbox")
-}
-
-/// Runs the report against `sandbox` with `args`, as a separate process
-/// with only the environment it needs.
-async fn report(sandbox: &Sandbox, args: &[&str]) -> Output {
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env(
-            "DIGITALOCEAN_ACCESS_TOKEN",
-            sandbox.token().expect("a token"),
-        )
-        .env("DIGITALOCEAN_API_URL", sandbox.base_url())
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("the report runs")
 }
 
 fn text(bytes: &[u8]) -> String {

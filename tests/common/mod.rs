@@ -136,3 +136,25 @@ pub fn sizes(sandbox: &digitalocean_sandbox::Sandbox) -> Vec<u64> {
         })
         .collect()
 }
+
+/// Runs the report (`cargo run --example snapshots`, built as this
+/// crate's binary) against `sandbox` with `args`, as a separate process
+/// with only the environment it needs.
+pub async fn report(
+    sandbox: &digitalocean_sandbox::Sandbox,
+    args: &[&str],
+) -> std::process::Output {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_snapshots"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env(
+            "DIGITALOCEAN_ACCESS_TOKEN",
+            sandbox.token().expect("a token"),
+        )
+        .env("DIGITALOCEAN_API_URL", sandbox.base_url())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("the report runs")
+}
