@@ -293,7 +293,9 @@ async fn run(args: Args) -> Result<ExitCode, String> {
         // Whatever the progress line last said, the report is done.
         eprint!("\r\x1b[2K");
     }
-    if let Some(rate) = report.rate {
+    // The freshest any answer reported (the count and the second pass
+    // come after the last page delivered), else the last page's.
+    if let Some(rate) = client.rate_limit().or(report.rate) {
         eprintln!(
             "rate limit: {} of {} requests left this hour (refills at {})",
             rate.remaining, rate.limit, rate.reset
