@@ -20,7 +20,7 @@
 //! // DIGITALOCEAN_ACCESS_TOKEN (or DIGITALOCEAN_TOKEN), DIGITALOCEAN_API_URL
 //! let client = Client::from_env()?;
 //!
-//! // Every volume snapshot, streamed: pages of 200, as many at once as the
+//! // Every volume snapshot, streamed: pages of 200, up to 64 at once as the
 //! // rate limit allows.
 //! let mut snapshots = client.list_snapshots().resource_type(ResourceType::Volume).items();
 //! while let Some(snapshot) = snapshots.try_next().await? {

@@ -15,9 +15,10 @@
 //!
 //! A walk that ends `Ok` delivered every snapshot that existed for the
 //! whole walk exactly once, plus possibly snapshots created during it, each
-//! once. Any other walk ends with an [`ErrorKind::Inconsistent`] error that
-//! says what did not add up (its [`walk_summary()`](crate::Error::walk_summary)
-//! says how far it got); it never ends `Ok` with a short list. It always
+//! once. A walk that cannot prove that ends with an
+//! [`ErrorKind::Inconsistent`] error that says what did not add up (its
+//! [`walk_summary()`](crate::Error::walk_summary) says how far it got); it
+//! never ends `Ok` with a short list. It always
 //! ends within [`max_pages`](crate::List::max_pages) requests (default
 //! 5,000, the API's hourly budget), whatever the server claims.
 //!
