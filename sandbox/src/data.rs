@@ -125,10 +125,19 @@ pub(crate) struct DataConfig {
 impl DataConfig {
     /// The span generated `created_at` values are drawn from (its end
     /// excluded).
+    ///
+    /// Moved by `now`, it stays within the years RFC 3339 can write
+    /// (0000 to 9999): a `now` outside them dates the data at that edge.
     fn span(&self) -> std::ops::Range<i64> {
+        /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+        const FIRST: i64 = -62_167_219_200;
+        const LAST: i64 = 253_402_300_799;
         match self.now {
             None => EPOCH_START..EPOCH_END,
-            Some(now) => now.saturating_sub(EPOCH_END - EPOCH_START)..now,
+            Some(now) => {
+                let end = now.clamp(FIRST + 1, LAST + 1);
+                end.saturating_sub(EPOCH_END - EPOCH_START).max(FIRST)..end
+            }
         }
     }
 }

@@ -295,6 +295,9 @@ impl SandboxBuilder {
     /// # Ok(())
     /// # }
     /// ```
+    ///
+    /// A `now` outside the years RFC 3339 can write (0000 to 9999) dates
+    /// the data at that edge instead.
     pub fn now(mut self, now: chrono::DateTime<chrono::Utc>) -> Self {
         self.now = Some(now.timestamp());
         self

@@ -134,3 +134,35 @@ async fn chosen_snapshots_keep_their_own_dates() {
         .collect();
     assert_eq!(after_now, [&future]);
 }
+
+/// `now` at the edges of chrono's range, and at the Unix epoch: the
+/// sandbox starts, serves every snapshot, and dates each one within
+/// chrono's range (no panic, no unreadable date).
+#[tokio::test]
+async fn now_at_the_edges_of_its_type_serves_readable_dates() {
+    for now in [
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::UNIX_EPOCH,
+        DateTime::<Utc>::MAX_UTC,
+    ] {
+        let sandbox = builder(Order::CreatedAt)
+            .now(now)
+            .start()
+            .await
+            .expect("sandbox");
+        let items = read_all(sandbox.base_url(), "/v2/snapshots?per_page=200", TOKEN).await;
+        assert_eq!(items.len(), sandbox.snapshot_ids(None).len(), "{now}");
+        // Within the years RFC 3339 writes (`created` parses it), and
+        // not after `now` where `now` is one of them.
+        let last = Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap();
+        let first = Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap();
+        for item in &items {
+            let at = created(item);
+            assert!(
+                at >= first.timestamp() && at <= last.timestamp(),
+                "{now}: {item}"
+            );
+            assert!(now < first || at < now.timestamp(), "{now}: {item}");
+        }
+    }
+}
