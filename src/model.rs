@@ -234,6 +234,42 @@ pub struct Snapshot {
     pub tags: Option<Vec<String>>,
 }
 
+/// The setters both item types share: name, regions and sizes.
+macro_rules! item_setters {
+    () => {
+        /// With this name.
+        #[must_use]
+        pub fn with_name(mut self, name: impl Into<String>) -> Self {
+            self.name = name.into();
+            self
+        }
+
+        /// With these region slugs.
+        #[must_use]
+        pub fn with_regions(
+            mut self,
+            regions: impl IntoIterator<Item = impl Into<String>>,
+        ) -> Self {
+            self.regions = regions.into_iter().map(Into::into).collect();
+            self
+        }
+
+        /// With this minimum disk size, in GB.
+        #[must_use]
+        pub fn with_min_disk_size(mut self, gigabytes: i64) -> Self {
+            self.min_disk_size = gigabytes;
+            self
+        }
+
+        /// With this billable size, in gigabytes.
+        #[must_use]
+        pub fn with_size_gigabytes(mut self, gigabytes: f64) -> Self {
+            self.size_gigabytes = gigabytes;
+            self
+        }
+    };
+}
+
 /// Building values for tests: the structs are `#[non_exhaustive]`, so code
 /// outside this crate cannot write them as literals. Start from `new` with
 /// the fields that have no sensible default, then set the others.
@@ -265,33 +301,7 @@ impl DropletSnapshot {
         }
     }
 
-    /// With this name.
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// With these region slugs.
-    #[must_use]
-    pub fn with_regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.regions = regions.into_iter().map(Into::into).collect();
-        self
-    }
-
-    /// With this minimum disk size, in GB.
-    #[must_use]
-    pub fn with_min_disk_size(mut self, gigabytes: i64) -> Self {
-        self.min_disk_size = gigabytes;
-        self
-    }
-
-    /// With this billable size, in gigabytes.
-    #[must_use]
-    pub fn with_size_gigabytes(mut self, gigabytes: f64) -> Self {
-        self.size_gigabytes = gigabytes;
-        self
-    }
+    item_setters!();
 
     /// A snapshot or a backup.
     #[must_use]
@@ -335,19 +345,7 @@ impl Snapshot {
         }
     }
 
-    /// With this name.
-    #[must_use]
-    pub fn with_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// With these region slugs.
-    #[must_use]
-    pub fn with_regions(mut self, regions: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.regions = regions.into_iter().map(Into::into).collect();
-        self
-    }
+    item_setters!();
 
     /// Taken from this resource: its type and id.
     #[must_use]
@@ -358,20 +356,6 @@ impl Snapshot {
     ) -> Self {
         self.resource_type = resource_type;
         self.resource_id = resource_id.into();
-        self
-    }
-
-    /// With this minimum disk size, in GB.
-    #[must_use]
-    pub fn with_min_disk_size(mut self, gigabytes: i64) -> Self {
-        self.min_disk_size = gigabytes;
-        self
-    }
-
-    /// With this billable size, in gigabytes.
-    #[must_use]
-    pub fn with_size_gigabytes(mut self, gigabytes: f64) -> Self {
-        self.size_gigabytes = gigabytes;
         self
     }
 

@@ -584,11 +584,9 @@ async fn plan_report<T: Row + Retainable>(
     let summary = pages.summary();
     if incomplete.is_none() {
         let now = Utc::now();
-        let resource_type = args.resource_type.map(|r| match r {
-            ResourceTypeArg::Droplet => ResourceType::Droplet,
-            ResourceTypeArg::Volume => ResourceType::Volume,
-        });
-        match args.plan.policy(resource_type).plan(items, &summary, now) {
+        // `--resource-type` narrowed the listing itself (the SDK checks
+        // the server kept to it): the plan's scope need not repeat it.
+        match args.plan.policy().plan(items, &summary, now) {
             Ok(plan) => {
                 clear_progress_line();
                 plan::print_plan(&plan, &args.plan, args.format, now);

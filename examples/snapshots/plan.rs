@@ -5,8 +5,8 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 use clap::ValueEnum;
+use digitalocean_snapshots::retention::Retainable;
 use digitalocean_snapshots::retention::{Action, Decision, GroupBy, Plan, Policy, Scope};
-use digitalocean_snapshots::{ResourceType, retention::Retainable};
 
 use super::Format;
 use super::output::{HEADER, Row, cells, csv_field, safe, write_table};
@@ -122,9 +122,8 @@ impl PlanArgs {
             || self.only.is_some()
     }
 
-    /// The policy of the flags; `resource_type` narrows the scope as the
-    /// listing was narrowed.
-    pub(crate) fn policy(&self, resource_type: Option<ResourceType>) -> Policy {
+    /// The policy of the flags.
+    pub(crate) fn policy(&self) -> Policy {
         let mut policy = Policy::new().group_by(match self.group_by {
             Some(GroupByArg::All) => GroupBy::All,
             Some(GroupByArg::Resource) | None => GroupBy::Resource,
@@ -160,9 +159,6 @@ impl PlanArgs {
         }
         for region in &self.region {
             scope = scope.region(region.clone());
-        }
-        if let Some(resource_type) = resource_type {
-            scope = scope.resource_type(resource_type);
         }
         policy.scope(scope)
     }
@@ -256,8 +252,7 @@ pub(crate) fn print_plan<T: Row + Retainable>(
         Format::Csv => {
             let _ = writeln!(out, "action,why,{}", T::CSV_HEADER);
             for d in &shown {
-                let action = action_label(d.action).to_lowercase();
-                let _ = writeln!(out, "{action},{},{}", csv_field(&why(d)), d.item.csv());
+                let _ = writeln!(out, "{},{},{}", d.action, csv_field(&why(d)), d.item.csv());
             }
         }
         Format::Json | Format::Jsonl => {
@@ -286,10 +281,7 @@ pub(crate) fn print_plan<T: Row + Retainable>(
 fn decision_json<T: Row>(decision: &Decision<T>) -> String {
     let mut value = serde_json::to_value(&decision.item).unwrap_or_default();
     if let Some(object) = value.as_object_mut() {
-        object.insert(
-            "action".into(),
-            action_label(decision.action).to_lowercase().into(),
-        );
+        object.insert("action".into(), decision.action.to_string().into());
         let reasons: Vec<String> = decision.reasons.iter().map(ToString::to_string).collect();
         object.insert("reasons".into(), reasons.into());
         object.insert("group".into(), (*decision.group).into());
