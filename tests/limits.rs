@@ -290,3 +290,51 @@ async fn a_walk_behind_a_gateway_of_twelve_in_flight_learns_the_limit_and_finish
         stats.requests, took
     );
 }
+
+/// The gate's premise, broken on purpose: it takes a 429 without
+/// DigitalOcean's `ratelimit-*` headers for a gateway's refusal, which
+/// nothing documents. A proxy that strips the headers makes
+/// DigitalOcean's own per-minute 429s look so (here 30 requests a second,
+/// unpaced): the gate closes to what was in flight and each refusal's
+/// pace slot is given back. The walk still ends with every snapshot,
+/// proven, and the refusals after the first burst stay few.
+#[tokio::test]
+async fn a_proxy_that_strips_the_rate_limit_headers_does_not_stop_a_walk() {
+    let sandbox = Sandbox::builder()
+        .snapshots(20_000)
+        .rate_limits(RateLimits {
+            per_minute: 30,
+            minute: Duration::from_secs(1),
+            ..RateLimits::default()
+        })
+        .faults(Faults {
+            strip_rate_limit_headers: true,
+            ..Faults::default()
+        })
+        .start()
+        .await
+        .expect("sandbox");
+    let unpaced = client(&sandbox)
+        .pace(0, Duration::ZERO)
+        .build()
+        .expect("client");
+    let (items, summary) = unpaced
+        .list_snapshots()
+        .collect_with_summary()
+        .await
+        .expect("every snapshot, proven");
+    let unique: std::collections::HashSet<&str> = items.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!((items.len(), unique.len()), (20_000, 20_000));
+    assert!(summary.proof.is_some(), "{summary:?}");
+    let log = sandbox.requests();
+    let refused = log.iter().filter(|r| r.status == 429).count();
+    eprintln!(
+        "headers stripped: {} requests, {refused} refused",
+        log.len()
+    );
+    assert!(
+        refused * 2 <= log.len(),
+        "{refused} of {} refused",
+        log.len()
+    );
+}

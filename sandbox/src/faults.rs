@@ -147,6 +147,11 @@ pub struct Faults {
     pub spent_on_429: bool,
     /// The 429s of `every_kth_429` give `retry-after` as an HTTP-date.
     pub retry_after_as_date: bool,
+    /// A proxy in front strips the `ratelimit-*` headers from every
+    /// answer that got past the token check (DigitalOcean documents them
+    /// on every response; proxies may remove them): its own 429s then
+    /// look like a gateway's.
+    pub strip_rate_limit_headers: bool,
     /// `200` answers never end: the start of a page, then the same item
     /// over and over, until the client goes away.
     pub endless_body: bool,

@@ -211,6 +211,12 @@ fn authorized(
     if response.status() == StatusCode::TOO_MANY_REQUESTS {
         rate::conflicting_429(&shared.faults, response.headers_mut());
     }
+    if shared.faults.strip_rate_limit_headers {
+        let headers = response.headers_mut();
+        for name in ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"] {
+            headers.remove(name);
+        }
+    }
     response
 }
 
